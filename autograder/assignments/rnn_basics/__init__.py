@@ -1,0 +1,1 @@
+"""rnn-basics: fill-in blanks, shapes, comprehensions, variable-length batches (20 points)."""

@@ -1,0 +1,314 @@
+"""Hidden checks of rnn-basics, run by the judge (see autograder/checks.py for the API).
+
+The hidden inputs below never reach a student's notebook; they reach the worker only as
+arguments of the calls that check the student's functions. References are computed here.
+"""
+import random
+
+import torch
+
+from ...checks import Assignment, Fail
+
+assignment = Assignment(
+    id="rnn-basics", title="rnn-basics (nn.RNN basics)",
+    questions={"q1": 2, "q2": 2, "q3": 3, "q4": 2, "q5": 2, "q6": 3, "q7": 4, "q8": 2},
+    cell_timeout=30, budget=180)
+check = assignment.check
+
+HIDDEN_SEED = 20261122  # hidden input generation; the inputs are fixed, so grades are repeatable
+
+
+def _rnn_layer(w, name):
+    """The student's object as an nn.RNN description: (described, settings of the RNN)."""
+    obj = w.describe(name)
+    if obj.module is None or obj.type != "torch.nn.modules.rnn.RNN":
+        raise Fail(f"`{name}` should be a torch.nn.RNN layer, but it is a {obj.short_type}. "
+                   "Build it with torch.nn.RNN(input_size=..., hidden_size=..., num_layers=...).")
+    return obj, obj.module["modules"][0][3]
+
+
+# -- q1: build nn.RNN -------------------------------------------------------------------------
+@check("q1", "rnn is an nn.RNN", 1, visible=True)
+def rnn_is_rnn(w):
+    _rnn_layer(w, "rnn")
+
+
+@check("q1", "input size 10, hidden size 20, one layer", 1)
+def rnn_settings(w):
+    _, s = _rnn_layer(w, "rnn")
+    if (s.get("input_size"), s.get("hidden_size")) == (20, 10):
+        raise Fail("input_size and hidden_size are swapped: input_size is the number of features per "
+                   "time step (10), hidden_size the size of the memory (20).")
+    if (s.get("input_size"), s.get("hidden_size")) != (10, 20):
+        raise Fail(f"Expected input_size=10 and hidden_size=20, got {s.get('input_size')} and {s.get('hidden_size')}.")
+    if s.get("num_layers") != 1:
+        raise Fail(f"num_layers is {s.get('num_layers')}: a simple RNN has one layer (num_layers=1). "
+                   "Zero or negative layers are invalid; more layers stack RNNs.")
+
+
+# -- q2: the initial hidden state ---------------------------------------------------------------
+def _tensor(w, name):
+    obj = w.describe(name)
+    if not isinstance(obj.value, torch.Tensor):
+        raise Fail(f"`{name}` should be a torch tensor, but it is a {obj.short_type}.")
+    return obj.value
+
+
+@check("q2", "hidden has shape (1, 5, 20)", 1, visible=True)
+def hidden_shape(w):
+    shape = tuple(_tensor(w, "hidden").shape)
+    if shape == (1, 20, 5):
+        raise Fail("hidden has shape (1, 20, 5): batch and hidden size are swapped. The hidden state is "
+                   "(num_layers, batch, hidden_size) = (1, 5, 20).")
+    if shape != (1, 5, 20):
+        raise Fail(f"hidden has shape {shape}; the hidden state of a one-layer RNN is "
+                   "(num_layers, batch, hidden_size) = (1, 5, 20).")
+
+
+@check("q2", "hidden is all zeros", 1)
+def hidden_zeros(w):
+    hidden = _tensor(w, "hidden")
+    if hidden.numel() == 0 or bool(hidden.float().abs().max() != 0):
+        raise Fail("The initial hidden state should be all zeros (torch.zeros): the RNN starts with an empty memory.")
+
+
+# -- q3: run a sequence ----------------------------------------------------------------------------
+def _q3_reference(w):
+    _, settings = _rnn_layer(w, "rnn")
+    state = w.describe("rnn").module["state"]
+    input_seq = _tensor(w, "input_seq")
+    if tuple(input_seq.shape) != (6, 5, 10):
+        raise Fail(f"input_seq should be the given tensor of shape (6, 5, 10), but has shape {tuple(input_seq.shape)}.")
+    reference = torch.nn.RNN(**{k: settings[k] for k in ("input_size", "hidden_size", "num_layers")})
+    reference.load_state_dict(state)
+    with torch.no_grad():
+        return reference(input_seq.float(), torch.zeros(settings["num_layers"], 5, settings["hidden_size"]))
+
+
+def _q3_outputs(w):
+    try:
+        output = _tensor(w, "output")
+    except Fail as e:
+        raise Fail(str(e) + " If your cell raised an error about input_size, check the argument order: "
+                   "the input sequence comes first, then the hidden state: rnn(input_seq, hidden).") from None
+    return output, _tensor(w, "hidden")
+
+
+@check("q3", "output (6, 5, 20) and hidden (1, 5, 20)", 1, visible=True)
+def forward_shapes(w):
+    output, hidden = _q3_outputs(w)
+    if tuple(output.shape) != (6, 5, 20):
+        raise Fail(f"output has shape {tuple(output.shape)}; it should be (seq_len, batch, hidden_size) = (6, 5, 20).")
+    if tuple(hidden.shape) != (1, 5, 20):
+        raise Fail(f"hidden has shape {tuple(hidden.shape)}; after the forward pass it should be (1, 5, 20).")
+
+
+@check("q3", "output and hidden equal a forward pass of rnn on input_seq", 2)
+def forward_values(w):
+    output, hidden = _q3_outputs(w)
+    expected_output, expected_hidden = _q3_reference(w)
+    if output.shape != expected_output.shape or not torch.allclose(output.float(), expected_output, atol=1e-5):
+        raise Fail("output is not what rnn(input_seq, hidden) returns with your rnn's weights and a zero hidden "
+                   "state. Run the RNN on input_seq (first argument) with the zero hidden state from q2 (second).")
+    if hidden.shape != expected_hidden.shape or not torch.allclose(hidden.float(), expected_hidden, atol=1e-5):
+        raise Fail("hidden should be the new hidden state returned by the RNN (output, hidden = rnn(...)).")
+    if not torch.allclose(expected_output[-1], expected_hidden[-1], atol=1e-6):
+        raise Fail("Internal check: reference output and hidden disagree.")
+
+
+# -- q4, q5: dict comprehensions ------------------------------------------------------------------------
+Q4_TYPICAL = [["recurrent", "net", "tensor", "is", "time", "step"], ["hidden", "state", "of", "an", "rnn", "layer"]]
+Q4_EDGES = [[], ["abc", "abcd", "ab"], ["tree", "tree", "sky", "tree"], ["über", "ü", "naïve"]]
+Q5_TYPICAL = [["sequence", "model", "batch", "pad", "pack", "hidden"], ["Gradient", "flows", "through", "time"]]
+Q5_EDGES = [[], ["abcd", "abcde"], ["Apple", "apple", "APPLE"], ["straße", "STRASSE"], ["Hello", "HELLO", "hello!"]]
+
+
+def long_word_lengths(words):
+    return {word: len(word) for word in words if len(word) > 3}
+
+
+def upper_word_lengths(words):
+    return {word.upper(): len(word) for word in words if len(word) > 4}
+
+
+def _compare_dicts(w, name, reference, cases, rule):
+    for words in cases:
+        got = w.call(name, list(words))
+        expected = reference(words)
+        if not isinstance(got, dict):
+            raise Fail(f"`{name}` should return a dict, but returned {type(got).__name__}"
+                       + (" (did you forget `return`?)" if got is None else "") + ".")
+        if got != expected:
+            extra = sorted(set(got) - set(expected), key=str)
+            missing = sorted(set(expected) - set(got), key=str)
+            if extra and missing and all(isinstance(k, str) and len(k) <= rule for k in extra):
+                raise Fail(f"`{name}` keeps the short words and drops the long ones: the comparison is reversed. "
+                           f"Keep the words with more than {rule} letters.")
+            if extra and all(isinstance(k, str) and len(k) <= rule for k in extra):
+                raise Fail(f"`{name}` keeps words that are too short: only words with len(word) > {rule} belong in the dict.")
+            if missing:
+                raise Fail(f"`{name}` misses some words that should be there; keep every word with len(word) > {rule}.")
+            raise Fail(f"`{name}` returns the right keys but wrong values (or extra keys): each value is len(word) "
+                       "of the original word.")
+
+
+@check("q4", "long_word_lengths on typical word lists", 1, visible=True)
+def q4_typical(w):
+    _compare_dicts(w, "long_word_lengths", long_word_lengths, Q4_TYPICAL, 3)
+
+
+@check("q4", "long_word_lengths edge cases: empty list, exactly 3 letters, duplicates", 1)
+def q4_edges(w):
+    _compare_dicts(w, "long_word_lengths", long_word_lengths, Q4_EDGES, 3)
+
+
+@check("q5", "upper_word_lengths on typical word lists", 1, visible=True)
+def q5_typical(w):
+    _compare_dicts(w, "upper_word_lengths", upper_word_lengths, Q5_TYPICAL, 4)
+
+
+@check("q5", "upper_word_lengths edge cases: case collisions, exactly 4 letters", 1)
+def q5_edges(w):
+    got = w.call("upper_word_lengths", ["Apple", "apple"])
+    if isinstance(got, dict) and any(isinstance(k, str) and k != k.upper() for k in got):
+        raise Fail("The keys should be the words in upper case (word.upper()).")
+    _compare_dicts(w, "upper_word_lengths", upper_word_lengths, Q5_EDGES, 4)
+
+
+# -- q6: shapes without running an RNN -------------------------------------------------------------------
+def _shape_cases(kind):
+    rng = random.Random(HIDDEN_SEED + {"default": 0, "layers": 1, "batch_first": 2}[kind])
+    cases = []
+    for _ in range(4):
+        case = {"seq_len": rng.randint(2, 9), "batch": rng.randint(1, 7), "input_size": rng.randint(2, 9),
+                "hidden_size": rng.randint(2, 12)}
+        if kind in ("layers", "batch_first"):
+            case["num_layers"] = rng.randint(2, 4)
+        if kind == "batch_first":
+            case["batch_first"] = True
+        cases.append(case)
+    return cases
+
+
+def _real_shapes(case):
+    rnn = torch.nn.RNN(case["input_size"], case["hidden_size"], num_layers=case.get("num_layers", 1),
+                       batch_first=case.get("batch_first", False))
+    dims = (case["batch"], case["seq_len"]) if case.get("batch_first") else (case["seq_len"], case["batch"])
+    with torch.no_grad():
+        output, h_n = rnn(torch.zeros(*dims, case["input_size"]))
+    return tuple(output.shape), tuple(h_n.shape)
+
+
+def _check_shapes(w, kind, hint):
+    for case in _shape_cases(kind):
+        got = w.call("rnn_output_shapes", **case)
+        expected = _real_shapes(case)
+        if isinstance(got, (list, tuple)) and any(isinstance(s, list) for s in got):
+            raise Fail("Return the shapes as tuples, e.g. ((seq_len, batch, hidden_size), (num_layers, batch, hidden_size)), not lists.")
+        if got is None:
+            raise Fail("`rnn_output_shapes` returned None: fill in its body and return (output_shape, h_n_shape).")
+        if not isinstance(got, tuple) or len(got) != 2:
+            raise Fail("`rnn_output_shapes` should return a pair (output_shape, h_n_shape).")
+        if tuple(got) != expected:
+            raise Fail(f"Wrong shapes for {hint}. {'Output' if got[0] != expected[0] else 'h_n'} shape is wrong.")
+
+
+@check("q6", "rnn_output_shapes, one layer, sequence first", 1, visible=True)
+def q6_default(w):
+    _check_shapes(w, "default", "a one-layer RNN: output is (seq_len, batch, hidden_size), h_n is (1, batch, hidden_size)")
+
+
+@check("q6", "rnn_output_shapes, several layers", 1)
+def q6_layers(w):
+    _check_shapes(w, "layers", "a stacked RNN: h_n has one row per layer, (num_layers, batch, hidden_size); output keeps only the last layer")
+
+
+@check("q6", "rnn_output_shapes, batch_first=True", 1)
+def q6_batch_first(w):
+    _check_shapes(w, "batch_first", "batch_first=True: output becomes (batch, seq_len, hidden_size), but h_n stays (num_layers, batch, hidden_size)")
+
+
+# -- q7: variable-length batches ----------------------------------------------------------------------
+def _q7_case(kind):
+    gen = torch.Generator().manual_seed(HIDDEN_SEED + {"equal": 10, "sorted": 11, "unsorted": 12}[kind])
+    input_size, hidden_size = 3 + int(torch.randint(4, (1,), generator=gen)), 4 + int(torch.randint(5, (1,), generator=gen))
+    torch.manual_seed(HIDDEN_SEED)
+    rnn = torch.nn.RNN(input_size, hidden_size)
+    lengths = {"equal": [5, 5, 5], "sorted": [7, 5, 4, 2], "unsorted": [3, 8, 1, 6, 6, 2]}[kind]
+    sequences = [torch.randn(n, input_size, generator=gen) for n in lengths]
+    return rnn, sequences
+
+
+def _q7_expected(rnn, sequences):
+    with torch.no_grad():
+        return torch.stack([rnn(s.unsqueeze(1))[1][-1, 0] for s in sequences])
+
+
+def _q7_padding_only(rnn, sequences):
+    with torch.no_grad():
+        padded = torch.nn.utils.rnn.pad_sequence(sequences)
+        return rnn(padded)[1][-1]
+
+
+def _check_last_states(w, kind):
+    rnn, sequences = _q7_case(kind)
+    got = w.call("last_hidden_states", rnn, sequences)
+    expected = _q7_expected(rnn, sequences)
+    if not isinstance(got, torch.Tensor):
+        raise Fail(f"`last_hidden_states` should return a tensor, but returned {type(got).__name__}.")
+    if tuple(got.shape) != tuple(expected.shape):
+        raise Fail(f"`last_hidden_states` returned shape {tuple(got.shape)} for {len(sequences)} sequences; "
+                   f"it should be (batch, hidden_size) = {tuple(expected.shape)}. h_n has a leading layer dimension: take h_n[-1].")
+    if torch.allclose(got.float(), expected, atol=1e-5):
+        return
+    if torch.allclose(got.float(), _q7_padding_only(rnn, sequences), atol=1e-5):
+        raise Fail("These are the states after running over the padding too: padding alone lets the RNN keep "
+                   "updating its memory on the pad zeros. Pack the padded batch with pack_padded_sequence(padded, "
+                   "lengths, enforce_sorted=False) so each sequence stops at its own length.")
+    order = sorted(range(len(sequences)), key=lambda i: -len(sequences[i]))
+    if torch.allclose(got.float(), expected[order], atol=1e-5):
+        raise Fail("The states are right but in the wrong order: return them in the order of the input list "
+                   "(with enforce_sorted=False, PyTorch restores the original order of h_n for you).")
+    raise Fail("The final hidden states differ from running each sequence through the RNN on its own.")
+
+
+@check("q7", "last_hidden_states, equal lengths", 1, visible=True)
+def q7_equal(w):
+    _check_last_states(w, "equal")
+
+
+@check("q7", "last_hidden_states, different lengths sorted longest first", 1)
+def q7_sorted(w):
+    _check_last_states(w, "sorted")
+
+
+@check("q7", "last_hidden_states, different lengths in any order", 2)
+def q7_unsorted(w):
+    _check_last_states(w, "unsorted")
+
+
+# -- q8: practice questions -----------------------------------------------------------------------------
+ANSWER_KEY = {1: "B", 2: "A", 3: "C", 4: "A", 5: "D"}
+TOPICS = {1: "why RNNs suit sequences", 2: "building torch.nn.RNN", 3: "the output shape",
+          4: "the input-size error", 5: "predicting the next word"}
+
+
+def _answers(w):
+    answers = w.describe("answers").value
+    if not isinstance(answers, dict):
+        raise Fail("`answers` should be a dict like {1: 'A', 2: 'B', ...}.")
+    return {k: (v.strip().upper() if isinstance(v, str) else v) for k, v in answers.items()}
+
+
+def _answer_check(number):
+    def answer(w):
+        given = _answers(w).get(number, _answers(w).get(str(number)))
+        if given not in ("A", "B", "C", "D"):
+            raise Fail(f"answers[{number}] should be one of 'A', 'B', 'C', 'D'.")
+        if given != ANSWER_KEY[number]:
+            raise Fail(f"Question {number} ({TOPICS[number]}) is not right yet: reread that part of the notes.")
+    return answer
+
+
+for _number in ANSWER_KEY:
+    check("q8", f"practice question {_number}", 0.4)(_answer_check(_number))

@@ -1,0 +1,139 @@
+"""How hidden checks are written: an Assignment holds questions, points and check functions.
+
+A check is a judge-side function `check(w)` where `w` is a Probe onto the worker at the moment
+the question's `grader.check("qN")` cell ran. It asks the worker for the student's objects as
+plain data, compares them with references it computes itself, and raises `Fail(message)` with
+a teaching message when they differ. Returning normally means the check passed.
+"""
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .sandbox import wire
+from .worker_client import StudentError
+
+
+class Fail(Exception):
+    """A check failed; the message is shown to the student."""
+
+
+@dataclass
+class Check:
+    question: str
+    name: str
+    points: float
+    fn: Callable
+    visible: bool = False  # visible checks show at once; hidden ones after grades are published
+    timeout: float = 60.0
+
+
+@dataclass
+class Assignment:
+    id: str
+    title: str
+    questions: dict  # question id -> points, in notebook order
+    cell_timeout: float = 30.0  # one cell of the student's notebook
+    budget: float = 240.0  # the whole submission, worker start-ups included
+    checks: list = field(default_factory=list)
+
+    def check(self, question, name, points, visible=False, timeout=60.0):
+        def register(fn):
+            self.checks.append(Check(question, name, points, fn, visible, timeout))
+            return fn
+        return register
+
+    def checks_for(self, question):
+        return [c for c in self.checks if c.question == question]
+
+    def validate(self):
+        """The checks' points must add up to the contract's points for every question."""
+        for qid, points in self.questions.items():
+            total = sum(c.points for c in self.checks_for(qid))
+            if abs(total - points) > 1e-9:
+                raise ValueError(f"{self.id} {qid}: checks give {total} points, the contract says {points}")
+        unknown = {c.question for c in self.checks} - set(self.questions)
+        if unknown:
+            raise ValueError(f"{self.id}: checks for unknown questions {sorted(unknown)}")
+
+
+class Described:
+    """What the worker reported about one of the student's names (plain data only)."""
+
+    def __init__(self, name, reply):
+        self.name = name
+        self.type = str(reply.get("type", ""))
+        self.is_class = reply.get("is_class") is True
+        self.is_module_class = reply.get("is_module_class") is True
+        self.callable = reply.get("callable") is True
+        self.value = wire.decode(reply["value"]) if "value" in reply else None
+        module = reply.get("module")
+        self.module = None
+        if isinstance(module, dict):
+            self.module = {"modules": module.get("modules") or [], "training": module.get("training") is True,
+                           "n_params": module.get("n_params") if type(module.get("n_params")) is int else -1,
+                           "state": wire.decode(module["state"]) if "state" in module else None}
+
+    @property
+    def short_type(self):
+        return self.type.rsplit(".", 1)[-1]
+
+
+class Probe:
+    """The judge's view of the worker, for one check. Values come back decoded and untrusted."""
+
+    def __init__(self, worker, timeout):
+        self.worker, self.timeout = worker, timeout
+
+    def describe(self, name):
+        """The student's `name`, or Fail with a message if it is not defined."""
+        reply = self.worker.request("describe", self.timeout, name=name)
+        if reply.get("defined") is not True:
+            raise Fail(f"`{name}` is not defined. Run the cell that defines it, and check its spelling.")
+        return Described(name, reply)
+
+    def call(self, name, *args, hidden_input=True, method=None, **kwargs):
+        """Call the student's function `name` on judge-chosen inputs; returns the decoded value."""
+        try:
+            reply = self.worker.request("call", self.timeout, name=name, method=method,
+                                        args=[_encode_arg(a) for a in args],
+                                        kwargs={k: _encode_arg(v) for k, v in kwargs.items()})
+        except StudentError as e:
+            raise Fail(student_error_message(f"`{name}`", e.info, hidden_input)) from None
+        if reply.get("undefined") is True:
+            raise Fail(f"`{name}` is not defined. Run the cell that defines it, and check its spelling.")
+        return wire.decode(reply.get("value"))
+
+    def session(self, sid):
+        return SessionProxy(self, sid)
+
+
+class SessionProxy:
+    """Calls methods of a worker-side TrainingSession (autograder/sandbox/training_session.py)."""
+
+    def __init__(self, probe, sid):
+        self._probe, self._sid = probe, sid
+
+    def __getattr__(self, method):
+        def remote(*args, **kwargs):
+            reply = self._probe.worker.request(
+                "session", self._probe.timeout, sid=self._sid, method=method,
+                args=[wire.encode(a) for a in args], kwargs={k: wire.encode(v) for k, v in kwargs.items()})
+            return wire.decode(reply.get("value"))
+        return remote
+
+
+def _encode_arg(value):
+    import torch
+    if isinstance(value, torch.nn.RNNBase):  # sent as a recipe the worker rebuilds, weights included
+        kwargs = {k: getattr(value, k) for k in ("input_size", "hidden_size", "num_layers", "batch_first")}
+        return {"$nn": {"kind": type(value).__name__, "kwargs": wire.encode(kwargs),
+                        "state": wire.encode(dict(value.state_dict()))}}
+    return wire.encode(value)
+
+
+def student_error_message(what, info, hidden_input):
+    """Say what raised and where, without echoing a hidden input back through the message."""
+    where = info.get("where") if isinstance(info.get("where"), dict) else None
+    place = f" at line {where.get('line')} of cell {where.get('cell')} (`{where.get('code')}`)" if where else ""
+    if hidden_input:
+        return f"{what} raised {info['type']}{place} on one of the grader's inputs."
+    return f"{what} raised {info['type']}: {info['message']}{place}"

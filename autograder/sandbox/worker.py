@@ -1,0 +1,207 @@
+"""The worker: the only process that runs student code.
+
+The judge starts it (see autograder/isolation.py), sends it the notebook's cells one at a time
+and asks it to evaluate the student's objects on inputs the judge chose. Answers go back as
+plain data in the wire format. Nothing here decides a grade: whatever this process says is
+treated by the judge as a claim of the student's code, so it may be tampered with freely.
+
+Start-up order matters: import the libraries students use, then drop privileges, then close the
+file system (Landlock), then seed, and only then run student code.
+Run as a script from the sandbox copy: python worker.py FD_IN FD_OUT
+"""
+import importlib
+import os
+import sys
+import traceback
+
+import wire
+
+try:
+    import training_session  # imported now: after start-up the import path is the student's
+except ImportError:
+    training_session = None
+
+# Modules students commonly import; loading them before the sandbox closes keeps them importable
+# when the Python installation is not readable by the unprivileged user (e.g. under /root).
+PRELOAD = ["torch", "torch.nn", "torch.nn.functional", "torch.optim", "torch.utils.data",
+           "torch.nn.utils.rnn", "numpy", "random", "math", "collections", "itertools",
+           "functools", "time", "string", "re", "json", "copy", "typing", "dataclasses",
+           "numpy.random", "secrets", "linecache", "traceback"]
+
+_NN_BUILDERS = ("RNN", "LSTM", "GRU")  # modules the judge may hand to a student's function
+
+
+class _GraderStub:
+    """Stands in for otter's `grader`: grading never runs the public checks inside the worker."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+def main():
+    fd_in, fd_out = int(sys.argv[1]), int(sys.argv[2])
+    config = wire.recv(fd_in)
+    status = _prepare(config)
+    wire.send(fd_out, {"id": 0, "ready": status})
+    worker = Worker()
+    while True:
+        request = wire.recv(fd_in)
+        if request is None:
+            return
+        try:
+            reply = worker.handle(request)
+        except BaseException as e:  # the student's code may raise anything, even SystemExit
+            reply = {"error": describe_exception(e)}
+        reply["id"] = request.get("id")
+        wire.send(fd_out, reply)
+
+
+def _prepare(config):
+    """Load libraries, seed, drop privileges, confine. Returns what protections are in force."""
+    work = config["work_dir"]
+    os.environ.update({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
+                       "HOME": work, "TMPDIR": work, "MPLCONFIGDIR": work, "IPYTHONDIR": work})
+    for name in PRELOAD:
+        importlib.import_module(name)
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.core.inputtransformer2 import TransformerManager
+    from traitlets.config import Config
+    ipython_config = Config()
+    ipython_config.HistoryManager.enabled = False  # no sqlite file outside the scratch directory
+    global SHELL, TRANSFORMER
+    SHELL, TRANSFORMER = InteractiveShell.instance(config=ipython_config), TransformerManager()
+    import random
+    import numpy
+    import torch
+    torch.set_num_threads(1)
+    seed = int(config.get("seed", 0))
+    random.seed(seed)
+    numpy.random.seed(seed)
+    torch.manual_seed(seed)
+    status = {"uid": os.getuid(), "landlock": 0}
+    if config.get("uid") is not None:
+        os.setgroups([])
+        os.setgid(config["gid"])
+        os.setuid(config["uid"])
+        status["uid"] = os.getuid()
+    if config.get("landlock"):
+        import landlock
+        status["landlock"] = landlock.restrict(config["read_paths"], config["write_paths"])
+    os.chdir(work)
+    sys.path[0] = work  # the kit's own sandbox directory leaves the import path
+    return status
+
+
+class Worker:
+    def __init__(self):
+        self.ns = SHELL.user_ns
+        self.ns.update({"__name__": "__main__", "grader": _GraderStub()})
+        self.sessions = {}
+
+    def handle(self, request):
+        op = request.get("op")
+        handler = getattr(self, "op_" + str(op), None)
+        if handler is None:
+            return {"error": {"type": "ProtocolError", "message": f"unknown op {op!r}"}}
+        return handler(**{k: v for k, v in request.items() if k not in ("op", "id")})
+
+    def op_exec(self, source, cell):
+        filename = f"<cell {cell}>"
+        try:
+            code = compile(TRANSFORMER.transform_cell(source), filename, "exec")
+        except SyntaxError as e:
+            where = {"cell": cell, "line": e.lineno, "code": (e.text or "").strip()[:200]}
+            return {"error": {"type": "SyntaxError", "message": str(e.msg), "where": where}}
+        import linecache
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        try:
+            exec(code, self.ns)
+        except BaseException as e:
+            return {"error": describe_exception(e)}
+        return {"ok": True}
+
+    def op_describe(self, name):
+        if name not in self.ns:
+            return {"defined": False}
+        return {"defined": True, **describe_object(self.ns[name])}
+
+    def op_call(self, name, args=(), kwargs=None, method=None, grad=False):
+        """Call a student's function (or a method of a student's object) on judge inputs."""
+        if name not in self.ns:
+            return {"undefined": True}
+        import torch
+        target = self.ns[name]
+        if method is not None:
+            target = getattr(target, method)
+        args = [self._arg(a) for a in args]
+        kwargs = {k: self._arg(v) for k, v in (kwargs or {}).items()}
+        with torch.set_grad_enabled(grad):
+            value = target(*args, **kwargs)
+        return {"value": wire.encode(value)}
+
+    def op_session(self, sid, method, args=(), kwargs=None):
+        """Drive a TrainingSession: the judge owns the loop, the worker only does the steps."""
+        if sid not in self.sessions:
+            self.sessions[sid] = training_session.TrainingSession(self.ns)
+        args = [wire.decode(a) for a in args]
+        kwargs = {k: wire.decode(v) for k, v in (kwargs or {}).items()}
+        return {"value": wire.encode(getattr(self.sessions[sid], method)(*args, **kwargs))}
+
+    def op_ping(self):
+        return {"ok": True}
+
+    def _arg(self, data):
+        """Decode an argument; {"$nn": ...} builds a torch module with the judge's weights."""
+        if type(data) is dict and "$nn" in data:
+            import torch
+            spec = data["$nn"]
+            if spec["kind"] not in _NN_BUILDERS:
+                raise ValueError("module kind not allowed")
+            module = getattr(torch.nn, spec["kind"])(**wire.decode(spec["kwargs"]))
+            module.load_state_dict(wire.decode(spec["state"]))
+            return module
+        return wire.decode(data)
+
+
+def describe_module(module):
+    """The structure of an nn.Module as plain data: each submodule with its key settings."""
+    keys = ("input_size", "hidden_size", "num_layers", "dropout", "batch_first", "bidirectional",
+            "in_features", "out_features", "num_embeddings", "embedding_dim", "p")
+    modules = []
+    for qualified, sub in module.named_modules():
+        attrs = {k: getattr(sub, k) for k in keys if isinstance(getattr(sub, k, None), (int, float, bool))}
+        modules.append([qualified, type(sub).__name__, f"{type(sub).__module__}.{type(sub).__qualname__}", attrs])
+    return {"modules": modules, "training": bool(module.training),
+            "n_params": sum(p.numel() for p in module.parameters())}
+
+
+def describe_object(obj):
+    import torch
+    info = {"type": f"{type(obj).__module__}.{type(obj).__qualname__}", "callable": callable(obj),
+            "is_class": isinstance(obj, type)}
+    if isinstance(obj, type):
+        info["is_module_class"] = issubclass(obj, torch.nn.Module)
+    elif isinstance(obj, torch.nn.Module):
+        info["module"] = describe_module(obj)
+        if info["module"]["n_params"] <= 1_000_000:
+            info["module"]["state"] = wire.encode(dict(obj.state_dict()))
+    elif not callable(obj):
+        info["value"] = wire.encode(obj)
+    return info
+
+
+def describe_exception(e):
+    """Type, message and the student's line that raised, without kit internals."""
+    where = None
+    for frame in traceback.extract_tb(e.__traceback__):
+        if frame.filename.startswith("<cell "):
+            where = {"cell": int(frame.filename[6:-1]), "line": frame.lineno, "code": (frame.line or "")[:200]}
+    try:
+        message = str(e)[:500]
+    except BaseException:
+        message = "<unprintable message>"
+    return {"type": type(e).__name__, "message": message, "where": where}
+
+
+if __name__ == "__main__":
+    main()
