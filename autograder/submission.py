@@ -52,7 +52,7 @@ def read_notebook(path, assignment_id):
         raise SubmissionError("The submission is JSON but not a Jupyter notebook (it has no cells). Submit the .ipynb file.")
     if data.get("nbformat") == 3:
         try:
-            data = json.loads(nbformat.writes(nbformat.convert(nbformat.from_dict(data), 4)))
+            data = json.loads(nbformat.writes(nbformat.reads(text, as_version=4)))
         except Exception:
             raise SubmissionError("The notebook uses the old format 3 and could not be converted. Open and save it with a current Jupyter, then submit again.") from None
     named = (data.get("metadata") or {}).get("otter", {}) if isinstance(data.get("metadata"), dict) else {}

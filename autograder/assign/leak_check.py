@@ -1,8 +1,9 @@
 """Find solution lines that would reach students through the student notebook.
 
-A solution line is a line of a solution cell that the student version of that cell does not
-have. None may appear in the student notebook's code cells or metadata (where otter keeps the
-public tests). Markdown is exempt: the course's quiz options quote constructions on purpose.
+otter assign keeps the cell structure, so the student and solution notebooks pair up cell by
+cell. A solution line is a line of a solution cell that its student twin does not have. None may
+appear in the student notebook's code cells or metadata (where otter keeps the public tests).
+Markdown is exempt: the course's quiz options quote constructions on purpose.
 """
 import json
 
@@ -10,14 +11,16 @@ MIN_LENGTH = 12  # shorter lines (`return out`, `}`) are too generic to be a lea
 
 
 def solution_lines(student, solution):
-    student_lines = {line.strip() for cell in student.cells for line in cell.source.splitlines()}
+    if len(student.cells) != len(solution.cells):
+        raise ValueError("student and solution notebooks do not pair up cell by cell")
     lines = set()
-    for cell in solution.cells:
-        if cell.cell_type != "code":
+    for mine, theirs in zip(student.cells, solution.cells):
+        if theirs.cell_type != "code":
             continue
-        for line in cell.source.splitlines():
+        kept = {line.strip() for line in mine.source.splitlines()}
+        for line in theirs.source.splitlines():
             line = line.split("# SOLUTION")[0].strip()
-            if len(line) >= MIN_LENGTH and line not in student_lines and not line.startswith("#"):
+            if len(line) >= MIN_LENGTH and line not in kept and not line.startswith(("#", '"""')):
                 lines.add(line)
     return lines
 

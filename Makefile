@@ -1,0 +1,31 @@
+# The kit's commands. `make setup` then `make test` on a fresh machine; `make` runs the main job.
+PY := .venv/bin/python
+export OMP_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
+
+.PHONY: all setup test assign dist examples clean
+
+all: assign dist examples  ## build notebooks and Gradescope zips, grade the example submissions
+
+setup: .venv/.installed  ## a .venv with the pinned dependencies (torch==2.13.0 CPU)
+
+.venv/.installed: requirements.txt
+	python3 -m venv .venv
+	.venv/bin/pip install --quiet --upgrade pip
+	.venv/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+test: setup  ## the kit's own tests
+	$(PY) -m pytest -q tests
+
+assign: setup  ## student notebooks and reference solutions from solutions/<id>/master.ipynb
+	$(PY) -m autograder assign
+
+dist: setup  ## dist/<id>/autograder.zip for Gradescope
+	$(PY) -m autograder dist
+
+examples: setup  ## grade the bundled example submissions and print a score table
+	$(PY) -m autograder examples
+
+clean:
+	rm -rf dist

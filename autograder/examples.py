@@ -1,0 +1,57 @@
+"""The bundled example submissions, graded: `make` ends with this table.
+
+For every assignment: the reference solution, the blank student notebook, and each common
+mistake of its `mistakes.py` applied to the reference. Submissions and their results.json are
+written under dist/examples/<id>/ so an instructor can open any of them.
+"""
+import importlib
+import os
+import time
+
+import nbformat
+
+from . import assignments, results
+from .assign import solution_path, student_path
+from .engine import Grading
+from .variants import apply
+
+
+def example_submissions(assignment_id):
+    """[(name, notebook, expected)] where expected is "full", "zero" or "less"."""
+    student = nbformat.read(student_path(assignment_id), as_version=4)
+    solution = nbformat.read(solution_path(assignment_id), as_version=4)
+    examples = [("reference", solution, "full"), ("blank", student, "zero")]
+    package = assignments.PACKAGES[assignment_id]
+    try:
+        mistakes = importlib.import_module(f"{assignments.__name__}.{package}.mistakes").MISTAKES
+    except ModuleNotFoundError:
+        mistakes = []
+    examples += [(f"mistake-{m.name}", apply(solution, m), "less") for m in mistakes]
+    return examples
+
+
+def grade_examples(out_dir):
+    """Grade every example; print a table; return 1 if an example scored against expectation."""
+    rows, surprises = [], 0
+    for assignment_id in assignments.available():
+        assignment = assignments.load(assignment_id)
+        total = sum(assignment.questions.values())
+        folder = os.path.join(out_dir, assignment_id)
+        os.makedirs(folder, exist_ok=True)
+        for name, notebook, expected in example_submissions(assignment_id):
+            path = os.path.join(folder, f"{name}.ipynb")
+            nbformat.write(notebook, path)
+            started = time.monotonic()
+            outcome = Grading(assignment).grade(path)
+            results.write(outcome, os.path.join(folder, f"{name}.results.json"))
+            score = outcome["score"]
+            ok = {"full": score == total, "zero": score == 0, "less": 0 <= score < total}[expected]
+            surprises += not ok
+            rows.append((assignment_id, name, score, total, time.monotonic() - started, ok))
+            print(f"  graded {assignment_id}/{name}: {score:g}/{total:g}", flush=True)
+    print()
+    print(f"{'assignment':<17}{'submission':<36}{'score':>8}{'max':>6}{'seconds':>9}  as expected")
+    for assignment_id, name, score, total, seconds, ok in rows:
+        print(f"{assignment_id:<17}{name:<36}{score:>8.2f}{total:>6g}{seconds:>9.1f}  {'yes' if ok else 'NO'}")
+    print(f"\nSubmissions and results.json files: {out_dir}/")
+    return 1 if surprises else 0

@@ -1,0 +1,61 @@
+"""The student notebook as a student runs it (nbclient, a real kernel, otter's grader.check)."""
+import glob
+import os
+import shutil
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from autograder.assign import solution_path, student_path
+
+
+def execute(path, workdir):
+    """Run a notebook top to bottom as `rnn-basics.ipynb` in workdir; returns the executed notebook."""
+    target = os.path.join(workdir, "rnn-basics.ipynb")
+    shutil.copy(path, target)
+    notebook = nbformat.read(target, as_version=4)
+    NotebookClient(notebook, timeout=300, allow_errors=True, kernel_name="python3",
+                   resources={"metadata": {"path": str(workdir)}}).execute()
+    return notebook
+
+
+def check_outputs(notebook):
+    """{question: text printed by its grader.check cell}."""
+    found = {}
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.source.startswith("grader.check("):
+            qid = cell.source.split('"')[1]
+            found[qid] = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+                                 for o in cell.outputs)
+    return found
+
+
+@pytest.fixture(scope="module")
+def executed_solution(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("solution")
+    return execute(solution_path("rnn-basics"), workdir), workdir
+
+
+def test_reference_answers_pass_every_public_check(executed_solution):
+    notebook, _ = executed_solution
+    outputs = check_outputs(notebook)
+    assert sorted(outputs) == [f"q{i}" for i in range(1, 9)]
+    for qid, text in outputs.items():
+        assert "passed" in text and "failed" not in text.lower(), f"{qid}: {text}"
+
+
+def test_export_cell_makes_a_zip_the_grader_gives_full_marks(executed_solution, grade):
+    _, workdir = executed_solution
+    zips = glob.glob(os.path.join(workdir, "*.zip"))
+    assert len(zips) == 1
+    assert grade("rnn-basics", zips[0])[0]["score"] == 20
+
+
+def test_blank_notebook_fails_every_check_with_messages_and_does_not_crash(tmp_path):
+    notebook = execute(student_path("rnn-basics"), tmp_path)  # a dead kernel would raise here
+    outputs = check_outputs(notebook)
+    assert sorted(outputs) == [f"q{i}" for i in range(1, 9)]
+    for qid, text in outputs.items():
+        assert "All test cases passed" not in text, qid
+        assert len(text) > 40, f"{qid} gave no message: {text!r}"

@@ -1,0 +1,56 @@
+"""The judge/worker wire format: faithful for plain data, strict against anything else."""
+import json
+import os
+
+import pytest
+import torch
+
+from autograder.sandbox import wire
+
+
+def roundtrip(value):
+    return wire.decode(json.loads(json.dumps(wire.encode(value))))
+
+
+def test_plain_values_and_tensors_roundtrip():
+    value = {1: "B", "k": [1, 2.5, None, True], (1, 2): (3, (4,)), "nan": float("inf")}
+    assert roundtrip(value) == value
+    for tensor in (torch.randn(3, 4), torch.arange(6).view(2, 3), torch.tensor([True, False]), torch.zeros(0, 5)):
+        back = roundtrip(tensor)
+        assert back.dtype == tensor.dtype and torch.equal(back, tensor)
+
+
+def test_subclasses_become_plain_builtins():
+    class Liar(dict):
+        def __eq__(self, other):
+            return True
+    back = roundtrip(Liar(a=1))
+    assert type(back) is dict and back != {"a": 2}
+    assert type(roundtrip(torch.Size([2, 3]))) is tuple
+
+
+def test_unknown_objects_arrive_as_descriptions_not_objects():
+    back = roundtrip(object())
+    assert isinstance(back, wire.Opaque) and back.type_name == "builtins.object"
+
+
+@pytest.mark.parametrize("bad", [
+    {"$pickle": "gASV"}, {"a": 1, "b": 2}, {"$tensor": {"dtype": "object", "shape": [1], "data": ""}},
+    {"$tensor": {"dtype": "float32", "shape": [2], "data": "AAAA"}}, {"$dict": [[[1], 2]]},
+])
+def test_decoder_rejects_anything_unexpected(bad):
+    with pytest.raises(wire.WireError):
+        wire.decode(bad)
+
+
+def test_framing_roundtrip_timeout_and_size_limit():
+    r, w = os.pipe()
+    wire.send(w, {"id": 1, "x": wire.encode([1, 2])})
+    assert wire.recv(r) == {"id": 1, "x": [1, 2]}
+    with pytest.raises(wire.Timeout):
+        wire.recv(r, deadline=0)
+    os.write(w, (wire.MAX_MESSAGE_BYTES + 1).to_bytes(4, "big"))
+    with pytest.raises(wire.WireError):
+        wire.recv(r)
+    os.close(w)
+    os.close(r)
