@@ -3,7 +3,7 @@ PY := .venv/bin/python
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: all setup test assign dist examples clean
+.PHONY: all setup test assign dist examples bench clean
 
 all: assign dist examples  ## build notebooks and Gradescope zips, grade the example submissions
 
@@ -29,3 +29,6 @@ examples: setup  ## grade the bundled example submissions and print a score tabl
 
 clean:
 	rm -rf dist
+
+bench: setup  ## median grading time vs plain execution of each reference (5 runs)
+	$(PY) -m autograder.bench

@@ -5,11 +5,14 @@ way a file can be unusable becomes a SubmissionError whose message tells the stu
 """
 import io
 import json
+import os
 import re
 import zipfile
 from dataclasses import dataclass
 
 import nbformat
+
+from .submission_dir import find_submission_file, missing_message
 
 _CHECK_CELL = re.compile(r"""^\s*grader\.check\(\s*["']([\w.-]+)["']\s*\)\s*$""")
 MAX_NOTEBOOK_BYTES = 50 << 20
@@ -28,7 +31,12 @@ class Step:
 
 
 def read_notebook(path, assignment_id):
-    """The notebook dict of a submission, validated; raises SubmissionError."""
+    """The notebook dict of a submission (a file, or Gradescope's submission directory)."""
+    if os.path.isdir(path):
+        found = find_submission_file(path, assignment_id)
+        if found is None:
+            raise SubmissionError(missing_message(path, assignment_id))
+        path = found
     try:
         with open(path, "rb") as f:
             raw = f.read(MAX_NOTEBOOK_BYTES + 1)
