@@ -1,0 +1,163 @@
+"""The Gradescope-shaped run: build the zip, run setup.sh and run_autograder as Gradescope would.
+
+A fresh tree stands in for /autograder (RNNKIT_AUTOGRADER_ROOT): source/ (the unzipped zip),
+submission/, results/, and the venv setup.sh makes. setup.sh runs once per module with
+RNNKIT_TORCH_WHEEL_SOURCE=local (pip's default index; on the kit's machine a local CPU wheel),
+then each submission is graded by run_autograder as root. Needs root (useradd, the worker's
+unprivileged user) and pip's index; slow (a venv with torch): marked `root`.
+"""
+import io
+import json
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import zipfile
+
+import nbformat
+import pytest
+
+from autograder import dist, results
+from autograder.assign import solution_path, student_path
+
+AID = "rnn-basics"
+QUESTIONS = {"q1": 2, "q2": 2, "q3": 3, "q4": 2, "q5": 2, "q6": 3, "q7": 4, "q8": 2}
+FORGED_MARK = "FORGED-BY-STUDENT-CELL"
+NO_NETWORK = re.compile(r"No matching distribution found|Could not find a version that satisfies|"
+                        r"NewConnectionError|Temporary failure in name resolution|Network is unreachable|"
+                        r"ConnectionError|ReadTimeoutError|Failed to establish a new connection", re.I)
+
+pytestmark = [pytest.mark.root,
+              pytest.mark.skipif(os.geteuid() != 0, reason="the Gradescope run needs root: Gradescope runs "
+                                 "setup.sh and run_autograder as root, and the worker's user is made with useradd")]
+
+
+def clean_env(root, **extra):
+    """The test's environment without its virtualenv, plus the autograder root."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME") and not k.startswith("RNNKIT_")}
+    venv_bin = os.path.join(os.environ.get("VIRTUAL_ENV", "/nonexistent"), "bin")
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "/usr/bin:/bin").split(os.pathsep) if p != venv_bin)
+    env["RNNKIT_AUTOGRADER_ROOT"] = root
+    env.update(extra)
+    return env
+
+
+def unzip(path, into):
+    """Unpack keeping the unix modes stored in the zip (zipfile alone drops them)."""
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            z.extract(info, into)
+            mode = info.external_attr >> 16 & 0o777
+            if mode:
+                os.chmod(os.path.join(into, info.filename), mode)
+
+
+def run_setup(root):
+    started = time.monotonic()
+    run = subprocess.run(["bash", os.path.join(root, "source", "setup.sh")], cwd=os.path.join(root, "source"),
+                         env=clean_env(root, RNNKIT_TORCH_WHEEL_SOURCE="local"), stdin=subprocess.DEVNULL,
+                         capture_output=True, text=True, timeout=1800)
+    output = run.stdout + run.stderr
+    if run.returncode != 0:
+        if NO_NETWORK.search(output):
+            pytest.skip(f"setup.sh could not reach a package index (no network for pip):\n{output[-1500:]}")
+        pytest.fail(f"setup.sh failed with status {run.returncode}:\n{output[-4000:]}")
+    return output, time.monotonic() - started
+
+
+@pytest.fixture(scope="module")
+def gradescope(tmp_path_factory):
+    """The root of a built /autograder stand-in (setup.sh already run, twice)."""
+    for path in (solution_path(AID), student_path(AID)):
+        if not os.path.exists(path):
+            pytest.skip(f"{path} is missing: run `make assign` (python -m autograder assign) first")
+    zip_path = dist.build(AID, str(tmp_path_factory.mktemp("dist")))
+    # Not under pytest's 0700 tmp dirs: the worker's unprivileged user must reach the venv,
+    # as it reaches /autograder/venv on Gradescope.
+    root = tempfile.mkdtemp(prefix="rnnkit-gradescope-", dir="/tmp")
+    os.chmod(root, 0o755)
+    try:
+        for name in ("source", "submission", "results"):
+            os.mkdir(os.path.join(root, name))
+        unzip(zip_path, os.path.join(root, "source"))
+        first, seconds = run_setup(root)
+        print(f"\nsetup.sh took {seconds:.0f} s")
+        again, seconds = run_setup(root)  # idempotent: a second run succeeds and reinstalls nothing
+        print(f"setup.sh again took {seconds:.0f} s")
+        assert "torch 2.13.0 already installed" in again
+        shutil.copy(os.path.join(root, "source", "run_autograder"), os.path.join(root, "run_autograder"))
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def submit(root, name, data):
+    """Place one upload in a fresh submission/ and results/, run run_autograder, read results."""
+    for sub in ("submission", "results"):
+        shutil.rmtree(os.path.join(root, sub))
+        os.mkdir(os.path.join(root, sub))
+    with open(os.path.join(root, "submission", name), "wb") as f:
+        f.write(data)
+    run = subprocess.run([os.path.join(root, "run_autograder")], cwd=root, env=clean_env(root),
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout + run.stderr
+    with open(os.path.join(root, "results", "results.json")) as f:
+        raw = f.read()
+    data = json.loads(raw)
+    results.validate(data)
+    assert data["tests"]
+    for test in data["tests"]:
+        assert test["name"].split(":", 1)[0] in QUESTIONS, test["name"]
+    assert sum(t["max_score"] for t in data["tests"]) == pytest.approx(20)
+    assert "did not finish" not in data["output"], run.stdout + run.stderr  # not the fallback
+    uid = data.get("extra_data", {}).get("protection", {}).get("uid")
+    assert uid is not None and uid != 0, f"the worker did not run as an unprivileged user: {data.get('extra_data')}"
+    assert uid == pwd.getpwnam("rnnkit-worker").pw_uid
+    return data, raw
+
+
+def notebook_bytes(notebook):
+    return nbformat.writes(notebook).encode()
+
+
+def test_reference_solution_scores_full_marks(gradescope):
+    with open(solution_path(AID), "rb") as f:
+        data, _ = submit(gradescope, f"{AID}.ipynb", f.read())
+    assert data["score"] == pytest.approx(20), data["output"]
+
+
+def test_blank_student_notebook_scores_zero(gradescope):
+    with open(student_path(AID), "rb") as f:
+        data, _ = submit(gradescope, "Untitled.ipynb", f.read())  # any single notebook's name will do
+    assert data["score"] == 0
+
+
+def test_hostile_submission_cannot_forge_its_results(gradescope):
+    """A student cell writes results/results.json, then kills its process with os._exit(0)."""
+    forged_path = os.path.join(gradescope, "results", "results.json")
+    forged = {"score": 1000, "execution_time": 0, "output": FORGED_MARK,
+              "tests": [{"name": "q1: forged", "score": 1000, "max_score": 1000, "output": FORGED_MARK}]}
+    hostile_source = (
+        "import json, os\n"
+        f"for path in [{forged_path!r}, 'results/results.json', '../results/results.json']:\n"
+        "    try:\n"
+        "        with open(path, 'w') as f:\n"
+        f"            json.dump({forged!r}, f)\n"
+        "    except OSError as e:\n"
+        "        print('could not forge', path, e)\n"
+        "os._exit(0)\n")
+    notebook = nbformat.read(solution_path(AID), as_version=4)
+    first_code = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code")
+    notebook.cells.insert(first_code + 1, nbformat.v4.new_code_cell(hostile_source))
+    hostile_cell = first_code + 2  # 1-based, as the grader names cells
+    export = io.BytesIO()
+    with zipfile.ZipFile(export, "w") as z:  # submitted as the notebook's export zip
+        z.writestr(f"{AID}.ipynb", notebook_bytes(notebook))
+    data, raw = submit(gradescope, f"{AID}_2026_11_22T10_00_00.zip", export.getvalue())
+    assert FORGED_MARK not in raw, "the student's forged results.json is what Gradescope would read"
+    assert data["score"] <= 20  # no more than its honest score (the reference's, the cell skipped)
+    assert f"cell {hostile_cell}" in data["output"], data["output"]
