@@ -3,7 +3,7 @@ PY := .venv/bin/python
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: all setup test assign dist examples bench clean
+.PHONY: all setup test assign dist examples bench calibrate clean
 
 all: assign dist examples  ## build notebooks and Gradescope zips, grade the example submissions
 
@@ -32,3 +32,6 @@ clean:
 
 bench: setup  ## median grading time vs plain execution of each reference (5 runs)
 	$(PY) -m autograder.bench
+
+calibrate: setup  ## train references, baselines and wrong answers on every calibration seed; dist/calibration/
+	$(PY) -m autograder.calibrate -o dist/calibration

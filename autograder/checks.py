@@ -91,9 +91,12 @@ class Probe:
         return Described(name, reply)
 
     def call(self, name, *args, hidden_input=True, method=None, **kwargs):
-        """Call the student's function `name` on judge-chosen inputs; returns the decoded value."""
+        """Call the student's function `name` (or a SessionModel) on judge-chosen inputs;
+        returns the decoded value."""
+        target = {"$session_model": name.sid} if isinstance(name, SessionModel) else name
+        name = str(name)
         try:
-            reply = self.worker.request("call", self.timeout, name=name, method=method,
+            reply = self.worker.request("call", self.timeout, name=target, method=method,
                                         args=[_encode_arg(a) for a in args],
                                         kwargs={k: _encode_arg(v) for k, v in kwargs.items()})
         except StudentError as e:
@@ -104,6 +107,10 @@ class Probe:
 
     def session(self, sid):
         return SessionProxy(self, sid)
+
+    def output_bytes(self):
+        """How much the student's code has printed so far in this worker."""
+        return self.worker.reader.total if self.worker.reader else 0
 
 
 class SessionProxy:
@@ -121,10 +128,25 @@ class SessionProxy:
         return remote
 
 
+class SessionModel:
+    """Refers to the model a training session built from the student's class (in the worker)."""
+
+    def __init__(self, sid, class_name):
+        self.sid, self.class_name = sid, class_name
+
+    def __str__(self):
+        return self.class_name
+
+
 def _encode_arg(value):
     import torch
-    if isinstance(value, torch.nn.RNNBase):  # sent as a recipe the worker rebuilds, weights included
-        kwargs = {k: getattr(value, k) for k in ("input_size", "hidden_size", "num_layers", "batch_first")}
+    if isinstance(value, SessionModel):
+        return {"$session_model": value.sid}
+    if isinstance(value, torch.nn.Module):  # sent as a recipe the worker rebuilds, weights included
+        if isinstance(value, torch.nn.RNNBase):
+            kwargs = {k: getattr(value, k) for k in ("input_size", "hidden_size", "num_layers", "batch_first")}
+        else:  # one of autograder/sandbox/reference_models.py
+            kwargs = value.init_kwargs
         return {"$nn": {"kind": type(value).__name__, "kwargs": wire.encode(kwargs),
                         "state": wire.encode(dict(value.state_dict()))}}
     return wire.encode(value)

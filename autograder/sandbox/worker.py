@@ -14,6 +14,7 @@ import os
 import sys
 import traceback
 
+import reference_models
 import wire
 
 try:
@@ -27,6 +28,27 @@ PRELOAD = ["torch", "torch.nn", "torch.nn.functional", "torch.optim", "torch.uti
            "torch.nn.utils.rnn", "numpy", "random", "math", "collections", "itertools",
            "functools", "time", "string", "re", "json", "copy", "typing", "dataclasses",
            "numpy.random", "secrets", "linecache", "traceback"]
+
+
+def _preload(dropping_privileges):
+    for name in PRELOAD:
+        importlib.import_module(name)
+    if dropping_privileges and not _readable_by_others(os.path.dirname(os.__file__)):
+        # Python lives where the grading user cannot read it (e.g. under /root on a developer's
+        # machine), so what torch imports lazily must be imported now: the first optimizer
+        # imports torch._dynamo, which pulls in a dozen standard modules. ~2 s, only there.
+        importlib.import_module("torch._dynamo")
+
+
+def _readable_by_others(path):
+    """Whether every directory down to `path` lets other users in (o+x) and `path` is o+r."""
+    path = os.path.abspath(path)
+    parts = path.split(os.sep)
+    for i in range(1, len(parts) + 1):
+        mode = os.stat(os.sep.join(parts[:i]) or os.sep).st_mode
+        if not mode & 0o001:
+            return False
+    return bool(os.stat(path).st_mode & 0o004)
 
 _NN_BUILDERS = ("RNN", "LSTM", "GRU")  # modules the judge may hand to a student's function
 
@@ -61,8 +83,7 @@ def _prepare(config):
     work = config["work_dir"]
     os.environ.update({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
                        "HOME": work, "TMPDIR": work, "MPLCONFIGDIR": work, "IPYTHONDIR": work})
-    for name in PRELOAD:
-        importlib.import_module(name)
+    _preload(config.get("uid") is not None)
     from IPython.core.interactiveshell import InteractiveShell
     from IPython.core.inputtransformer2 import TransformerManager
     from traitlets.config import Config
@@ -126,11 +147,18 @@ class Worker:
         return {"defined": True, **describe_object(self.ns[name])}
 
     def op_call(self, name, args=(), kwargs=None, method=None, grad=False):
-        """Call a student's function (or a method of a student's object) on judge inputs."""
-        if name not in self.ns:
-            return {"undefined": True}
+        """Call a student's function (or a method of a student's object) on judge inputs.
+
+        `name` is one of the student's globals, or {"$session_model": sid}: the model a training
+        session built from the student's class.
+        """
         import torch
-        target = self.ns[name]
+        if isinstance(name, dict):
+            target = self._arg(name)
+        elif name not in self.ns:
+            return {"undefined": True}
+        else:
+            target = self.ns[name]
         if method is not None:
             target = getattr(target, method)
         args = [self._arg(a) for a in args]
@@ -152,12 +180,20 @@ class Worker:
 
     def _arg(self, data):
         """Decode an argument; {"$nn": ...} builds a torch module with the judge's weights."""
+        if type(data) is dict and "$session_model" in data:
+            session = self.sessions.get(data["$session_model"])
+            if session is None or session.model is None:
+                raise RuntimeError("no model in this training session")
+            return session.model
         if type(data) is dict and "$nn" in data:
             import torch
             spec = data["$nn"]
-            if spec["kind"] not in _NN_BUILDERS:
+            if spec["kind"] in _NN_BUILDERS:
+                module = getattr(torch.nn, spec["kind"])(**wire.decode(spec["kwargs"]))
+            elif spec["kind"] in reference_models.BUILDERS:
+                module = reference_models.BUILDERS[spec["kind"]](**wire.decode(spec["kwargs"]))
+            else:
                 raise ValueError("module kind not allowed")
-            module = getattr(torch.nn, spec["kind"])(**wire.decode(spec["kwargs"]))
             module.load_state_dict(wire.decode(spec["state"]))
             return module
         return wire.decode(data)

@@ -1,0 +1,1 @@
+"""overfitting: fixing an overfitting RNN on learnable data with training-label noise."""

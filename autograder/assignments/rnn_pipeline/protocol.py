@@ -1,0 +1,51 @@
+"""rnn-pipeline: the grader's data, protocol, seeds and threshold for q4 (training check).
+
+Data: 1000 sequences x 10 time steps x 5 features, 3 classes. Each sequence is Gaussian noise
+(std NOISE) plus a bump of +BUMP on every feature for 2 consecutive steps; the class says which
+third of the sequence holds the bump (start step 0, 3 or 6, plus a random shift of 0 or 1). Every
+class adds the same total to the sequence, so its mean over time carries no class: only a model
+that uses the order of the steps can classify it.
+Protocol: a random 800/200 split, SequenceClassifier(5, 8, 3), batch 32, Adam lr 0.01, 5 epochs,
+last weights scored; pass iff validation accuracy >= THRESHOLD.
+"""
+import torch
+
+from autograder.training.loop import sub_seed, train
+
+N_SEQUENCES, SEQ_LEN, N_FEATURES, N_CLASSES = 1000, 10, 5, 3
+N_TRAIN = 800
+BUMP_STARTS = (0, 3, 6)      # first bump step of each class, before the random shift
+BUMP_LEN, BUMP, NOISE = 2, 1.0, 0.5
+BATCH_SIZE, EPOCHS, LR = 32, 5, 0.01
+MODEL_ARGS = [5, 8, 3]
+THRESHOLD = 0.85             # validation accuracy must be >= this
+
+CALIBRATION_SEEDS = list(range(2000, 2020))
+GRADING_SEEDS = [2004, 2017]
+
+
+def make_data(seed):
+    """Train/validation tensors for one seed; uses only a private torch.Generator."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, N_CLASSES, (N_SEQUENCES,), generator=g)
+    start = torch.tensor(BUMP_STARTS)[y] + torch.randint(0, 2, (N_SEQUENCES,), generator=g)
+    steps = torch.arange(SEQ_LEN)
+    in_bump = (steps >= start[:, None]) & (steps < start[:, None] + BUMP_LEN)   # (N, T)
+    x = NOISE * torch.randn(N_SEQUENCES, SEQ_LEN, N_FEATURES, generator=g)
+    x += BUMP * in_bump[:, :, None].float()
+    order = torch.randperm(N_SEQUENCES, generator=g)
+    tr, val = order[:N_TRAIN], order[N_TRAIN:]
+    return {"x_train": x[tr], "y_train": y[tr], "x_val": x[val], "y_val": y[val]}
+
+
+def run(session, seed, class_name="SequenceClassifier"):
+    data = make_data(seed)
+    info = session.new_model(class_name, MODEL_ARGS, {}, sub_seed(seed, "init"))
+    outcome = train(session, data, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=seed,
+                    num_classes=N_CLASSES)
+    outcome.model = info
+    return outcome
+
+
+def passes(outcome):
+    return outcome.val_acc >= THRESHOLD

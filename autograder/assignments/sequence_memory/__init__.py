@@ -1,0 +1,1 @@
+"""sequence-memory: next-number prediction (why RNNs handle sequences)."""
