@@ -17,7 +17,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def _attrs(module):
+def module_settings(module):
     """The constructor settings the judge's structure checks look at, as plain data."""
     if isinstance(module, nn.RNNBase):  # nn.RNN, nn.LSTM, nn.GRU
         return {"input_size": module.input_size, "hidden_size": module.hidden_size,
@@ -31,6 +31,13 @@ def _attrs(module):
     if isinstance(module, nn.Embedding):
         return {"num_embeddings": module.num_embeddings, "embedding_dim": module.embedding_dim}
     return {}
+
+
+def describe_module(module):
+    """A module's structure as plain data: [name, class name, settings] per submodule."""
+    return {"n_params": int(sum(p.numel() for p in module.parameters())),
+            "training": bool(module.training),
+            "modules": [[name, type(m).__name__, module_settings(m)] for name, m in module.named_modules()]}
 
 
 def _shape(t):
@@ -63,10 +70,7 @@ class TrainingSession:
         if not isinstance(model, nn.Module):
             raise TypeError(f"{class_name} must subclass nn.Module")
         self.model, self.optimizer, self._best_state = model, None, None
-        return {
-            "n_params": int(sum(p.numel() for p in model.parameters())),
-            "modules": [[name, type(m).__name__, _attrs(m)] for name, m in model.named_modules()],
-        }
+        return describe_module(model)
 
     def new_optimizer(self, lr, weight_decay=0.0):
         self._need_model()

@@ -15,12 +15,8 @@ import sys
 import traceback
 
 import reference_models
+import training_session
 import wire
-
-try:
-    import training_session  # imported now: after start-up the import path is the student's
-except ImportError:
-    training_session = None
 
 # Modules students commonly import; loading them before the sandbox closes keeps them importable
 # when the Python installation is not readable by the unprivileged user (e.g. under /root).
@@ -199,18 +195,6 @@ class Worker:
         return wire.decode(data)
 
 
-def describe_module(module):
-    """The structure of an nn.Module as plain data: each submodule with its key settings."""
-    keys = ("input_size", "hidden_size", "num_layers", "dropout", "batch_first", "bidirectional",
-            "in_features", "out_features", "num_embeddings", "embedding_dim", "p")
-    modules = []
-    for qualified, sub in module.named_modules():
-        attrs = {k: getattr(sub, k) for k in keys if isinstance(getattr(sub, k, None), (int, float, bool))}
-        modules.append([qualified, type(sub).__name__, f"{type(sub).__module__}.{type(sub).__qualname__}", attrs])
-    return {"modules": modules, "training": bool(module.training),
-            "n_params": sum(p.numel() for p in module.parameters())}
-
-
 def describe_object(obj):
     import torch
     info = {"type": f"{type(obj).__module__}.{type(obj).__qualname__}", "callable": callable(obj),
@@ -218,7 +202,7 @@ def describe_object(obj):
     if isinstance(obj, type):
         info["is_module_class"] = issubclass(obj, torch.nn.Module)
     elif isinstance(obj, torch.nn.Module):
-        info["module"] = describe_module(obj)
+        info["module"] = training_session.describe_module(obj)
         if info["module"]["n_params"] <= 1_000_000:
             info["module"]["state"] = wire.encode(dict(obj.state_dict()))
     elif not callable(obj):

@@ -24,7 +24,7 @@ def _rnn_layer(w, name):
     if obj.module is None or obj.type != "torch.nn.modules.rnn.RNN":
         raise Fail(f"`{name}` should be a torch.nn.RNN layer, but it is a {obj.short_type}. "
                    "Build it with torch.nn.RNN(input_size=..., hidden_size=..., num_layers=...).")
-    return obj, obj.module["modules"][0][3]
+    return obj, obj.module["modules"][0][2]
 
 
 # -- q1: build nn.RNN -------------------------------------------------------------------------
