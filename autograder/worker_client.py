@@ -138,7 +138,9 @@ class WorkerProcess:
                 except (ProcessLookupError, PermissionError):
                     pass
             self.proc.wait()
-            if self.owner:
+            if self.owner and not isolation.pid_namespace_prefix():
+                # No PID namespace to take the worker's children down with it: sweep the grading
+                # user's processes (only safe because then workers do not run in parallel).
                 isolation.kill_user_processes(self.owner[0])
             for fd in (self.to_worker, self.from_worker):
                 try:
