@@ -8,14 +8,14 @@ from torch import nn
 
 
 class NextNumberModel(nn.Module):
-    """Embedding -> RNN -> a linear head per step: logits (batch, seq_len, n_values)."""
+    """Embedding -> RNN -> a linear head per step: logits (batch, seq_len, output_size)."""
 
-    def __init__(self, n_values=10, embedding_dim=8, hidden_size=16):
+    def __init__(self, input_size=8, hidden_size=16, output_size=10):  # RNNPredictor's interface
         super().__init__()
-        self.init_kwargs = {"n_values": n_values, "embedding_dim": embedding_dim, "hidden_size": hidden_size}
-        self.embedding = nn.Embedding(n_values, embedding_dim)
-        self.rnn = nn.RNN(embedding_dim, hidden_size, batch_first=True)
-        self.head = nn.Linear(hidden_size, n_values)
+        self.init_kwargs = {"input_size": input_size, "hidden_size": hidden_size, "output_size": output_size}
+        self.embedding = nn.Embedding(output_size, input_size)
+        self.rnn = nn.RNN(input_size, hidden_size, batch_first=True)
+        self.head = nn.Linear(hidden_size, output_size)
 
     def forward(self, x):
         out, _ = self.rnn(self.embedding(x))

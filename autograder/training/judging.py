@@ -20,11 +20,16 @@ def build(w, sid, class_name, args, kwargs=None, seed=0):
 
 
 def output_shape(w, sid, class_name, x):
+    """The shape of the model's output on a sample input (not the grader's data)."""
     try:
-        return tuple(w.session(sid).forward_shape(x))
+        shape = w.session(sid).forward_shape(x)
     except StudentError as e:
-        raise Fail(student_error_message(f"`{class_name}.forward`", e.info, hidden_input=True)
+        raise Fail(student_error_message(f"`{class_name}.forward`", e.info, hidden_input=False)
                    + f" The input had shape {tuple(x.shape)}.") from None
+    if not isinstance(shape, list):
+        hint = " Fill in forward and return the output tensor." if shape == "NoneType" else ""
+        raise Fail(f"`{class_name}.forward` returned {shape}, not a tensor.{hint}")
+    return tuple(shape)
 
 
 def expect_shape(w, sid, class_name, args, x, expected, hint, kwargs=None):

@@ -1,0 +1,51 @@
+"""Every assignment graded end to end: reference, blank notebook and every common mistake."""
+import importlib
+
+import pytest
+
+from autograder import assignments
+from autograder.assign import assignment_ids
+from autograder.variants import apply
+from conftest import messages
+
+IDS = assignment_ids()
+MISTAKES = [(aid, m) for aid in IDS for m in importlib.import_module(
+    f"autograder.assignments.{assignments.PACKAGES[aid]}.mistakes").MISTAKES]
+
+
+@pytest.mark.parametrize("assignment_id", IDS)
+def test_reference_scores_full_marks_three_times(published, grade, assignment_id):
+    _, solution = published(assignment_id)
+    total = sum(assignments.load(assignment_id).questions.values())
+    scores = [grade(assignment_id, solution)[0]["score"] for _ in range(3)]
+    assert scores == [total] * 3
+
+
+@pytest.mark.parametrize("assignment_id", IDS)
+def test_blank_notebook_scores_zero_with_a_message_per_question(published, grade, assignment_id):
+    student, _ = published(assignment_id)
+    results, table = grade(assignment_id, student)
+    assert results["score"] == 0
+    assert set(table) == set(assignments.load(assignment_id).questions)
+    for question in table:
+        assert messages(results, question).strip(), f"{question} failed without a message"
+
+
+def test_blank_rnn_basics_points_at_the_blanks(published, grade):
+    results, _ = grade("rnn-basics", published("rnn-basics")[0])
+    assert "blank `...`" in messages(results, "q1")
+
+
+@pytest.mark.parametrize("assignment_id,mistake", MISTAKES, ids=[f"{a}:{m.name}" for a, m in MISTAKES])
+def test_common_mistake_loses_its_question_with_its_message(published, grade, assignment_id, mistake):
+    _, solution = published(assignment_id)
+    results, table = grade(assignment_id, apply(solution, mistake))
+    for question, (score, max_score) in table.items():
+        if question in mistake.loses:
+            assert score < max_score, f"{mistake.name} kept all of {question}"
+            if not mistake.partial and question == sorted(mistake.loses)[0]:
+                assert score == 0, f"{mistake.name} kept {score} of {question}"
+        else:
+            assert score == max_score, f"{mistake.name} cost {question}: {messages(results, question)}"
+    first = sorted(mistake.loses)[0]
+    assert mistake.message in messages(results, first), messages(results, first)
