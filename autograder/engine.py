@@ -21,9 +21,11 @@ LOST_MESSAGES = {
 
 
 class Grading:
-    def __init__(self, assignment, seed=0, cell_timeout=None, budget=None, worker_factory=WorkerProcess):
+    def __init__(self, assignment, seed=0, cell_timeout=None, budget=None, check_timeout=None,
+                 worker_factory=WorkerProcess):
         self.assignment = assignment
         self.cell_timeout = cell_timeout or assignment.cell_timeout
+        self.check_timeout = check_timeout  # caps every check's own timeout when given
         self.budget = budget or assignment.budget
         self.worker_factory = lambda: worker_factory(seed=seed)
         self.worker = None
@@ -80,17 +82,25 @@ class Grading:
 
     def run_checks(self, question, cells):
         notes = [self.cell_notes[c] for c in cells if c in self.cell_notes]
+        hung = None  # after a check hangs, the question's other checks would hang on the same code
         for check in self.assignment.checks_for(question):
             name = f"{question}: {check.name}"
+            limit = min(check.timeout, self.check_timeout or check.timeout)
+            if hung:
+                self._record(check, name, False, f"Not run: {hung}")
+                continue
             try:
                 self._ensure_worker()
-                check.fn(Probe(self.worker, self._timeout(check.timeout)))
+                check.fn(Probe(self.worker, self._timeout(limit)))
             except BudgetExhausted:
                 self._record(check, name, False, f"Not checked: the submission used its whole time budget of {self.budget:.0f} s before this check.")
             except Fail as e:
                 self._record(check, name, False, _with_notes(str(e), notes))
             except WorkerLost as e:
-                self._record(check, name, False, f"Your code {self._lost(e, check.timeout)} while this check ran it.")
+                what = self._lost(e, limit)
+                self._record(check, name, False, f"Your code {what} while this check ran it.")
+                if e.reason == "timeout":
+                    hung = f"an earlier check of {question} found that your code {what}."
             except StudentError as e:  # the worker reported an error outside a Probe.call
                 self._record(check, name, False, _with_notes(f"Your code raised {e.info['type']} while this check ran it.", notes))
             else:

@@ -1,0 +1,42 @@
+"""A training check that meets a broken model loses only its question, and says what happened.
+
+The broken model is sequence-memory's LSTMPredictor (q2), so q1 and q3 must keep their points.
+"""
+import time
+
+import pytest
+
+from autograder.variants import replace_in_cell
+from conftest import messages
+
+FORWARD = "out, _ = self.lstm(self.embedding(x))  # out: (batch, seq_len, hidden_size)"
+RETURN = "return self.fc(out)    # (batch, seq_len, output_size)\n        # END SOLUTION\n\n\nprint(\"parameters of LSTMPredictor"
+
+CASES = {
+    "raises in forward": (FORWARD, "raise RuntimeError('boom')", "raised RuntimeError"),
+    "wrong shape": (RETURN, "return self.fc(out[:, -1])\n        # END SOLUTION\n\n\nprint(\"parameters of LSTMPredictor",
+                    "returned shape (3, 10)"),
+    "never converges": (RETURN, "return 0 * self.fc(out)\n        # END SOLUTION\n\n\nprint(\"parameters of LSTMPredictor",
+                        "Validation accuracy"),
+    "sleeps past the limit": (FORWARD, "import time; time.sleep(10 ** 6)", "did not finish within 5 s"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_broken_model_loses_only_its_question(published, grade, case):
+    anchor, replacement, message = CASES[case]
+    _, solution = published("sequence-memory")
+    started = time.monotonic()
+    results, table = grade("sequence-memory", replace_in_cell(solution, anchor, replacement),
+                           check_timeout=5, budget=200)
+    assert time.monotonic() - started < 200
+    assert table["q2"][0] < table["q2"][1]
+    assert message in messages(results, "q2"), messages(results, "q2")
+    assert table["q1"][0] == table["q1"][1] and table["q3"][0] == table["q3"][1]
+
+
+def test_a_model_that_prints_is_graded_like_a_quiet_one(published, grade):
+    _, solution = published("sequence-memory")
+    noisy = replace_in_cell(solution, FORWARD, "print('forward', x.shape, x)\n        " + FORWARD)
+    results, _ = grade("sequence-memory", noisy)
+    assert results["score"] == 10
