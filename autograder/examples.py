@@ -50,8 +50,8 @@ def grade_examples(out_dir):
             rows.append((assignment_id, name, score, total, time.monotonic() - started, ok))
             print(f"  graded {assignment_id}/{name}: {score:g}/{total:g}", flush=True)
     print()
-    print(f"{'assignment':<17}{'submission':<36}{'score':>8}{'max':>6}{'seconds':>9}  as expected")
+    print(f"{'assignment':<17}{'submission':<44}{'score':>8}{'max':>6}{'seconds':>9}  as expected")
     for assignment_id, name, score, total, seconds, ok in rows:
-        print(f"{assignment_id:<17}{name:<36}{score:>8.2f}{total:>6g}{seconds:>9.1f}  {'yes' if ok else 'NO'}")
+        print(f"{assignment_id:<17}{name:<44}{score:>8.2f}{total:>6g}{seconds:>9.1f}  {'yes' if ok else 'NO'}")
     print(f"\nSubmissions and results.json files: {out_dir}/")
     return 1 if surprises else 0

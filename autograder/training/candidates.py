@@ -1,5 +1,8 @@
 """The models calibration trains, as Python source exactly as a student would write it.
 
+References, the notebooks' baselines and configs come from the published reference solution
+notebooks (written once, in the master notebooks); the wrong answers are written here.
+
 For each training check: the reference solution (must pass every calibration seed), the
 documented baseline (must fail every seed) and common wrong answers. Calibration execs each
 source into a fresh namespace and runs the assignment's protocol on it, so these are also the
@@ -7,47 +10,29 @@ grader's ground truth for "what a correct / a wrong submission scores".
 """
 from dataclasses import dataclass, field
 
+from ..assign import solution_path
+from ..assign.definitions import class_source, literal_value
+
 _IMPORTS = "import torch\nimport torch.nn as nn\n\n"
 
-RNN_PREDICTOR = _IMPORTS + '''
-class RNNPredictor(nn.Module):
-    def __init__(self, input_size, hidden_size, output_size):
-        super().__init__()
-        self.embedding = nn.Embedding(10, input_size)
-        self.rnn = nn.RNN(input_size, hidden_size, batch_first=True)
-        self.fc = nn.Linear(hidden_size, output_size)
 
-    def forward(self, x):
-        x = self.embedding(x)   # (batch, seq_len, input_size)
-        out, _ = self.rnn(x)    # (batch, seq_len, hidden_size)
-        return self.fc(out)     # (batch, seq_len, output_size)
-'''
-
-LSTM_PREDICTOR = _IMPORTS + '''
-class LSTMPredictor(nn.Module):
-    def __init__(self, input_size, hidden_size, output_size):
-        super().__init__()
-        self.embedding = nn.Embedding(10, input_size)
-        self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
-        self.fc = nn.Linear(hidden_size, output_size)
-
-    def forward(self, x):
-        out, _ = self.lstm(self.embedding(x))
-        return self.fc(out)
-'''
-
+# References, the notebooks' own baselines and the reference configs: read from the reference
+# solution notebooks, so each is written once, in its master notebook.
+RNN_PREDICTOR = _IMPORTS + class_source(solution_path("sequence-memory"), "RNNPredictor")
+LSTM_PREDICTOR = _IMPORTS + class_source(solution_path("sequence-memory"), "LSTMPredictor")
 # The notebook's starting point: each position is predicted from the current number alone.
-FEEDFORWARD_PREDICTOR = _IMPORTS + '''
-class FeedForwardPredictor(nn.Module):
-    def __init__(self, input_size, hidden_size, output_size):
-        super().__init__()
-        self.embedding = nn.Embedding(10, input_size)
-        self.net = nn.Sequential(nn.Linear(input_size, hidden_size), nn.ReLU(),
-                                 nn.Linear(hidden_size, output_size))
-
-    def forward(self, x):
-        return self.net(self.embedding(x))   # applied to every position independently
-'''
+FEEDFORWARD_PREDICTOR = _IMPORTS + class_source(solution_path("sequence-memory"), "FeedForwardPredictor")
+SEQUENCE_CLASSIFIER = _IMPORTS + class_source(solution_path("rnn-pipeline"), "SequenceClassifier")
+# Order-free control: averaging over time throws the order of the steps away.
+MEAN_OVER_TIME_CLASSIFIER = _IMPORTS + class_source(solution_path("rnn-pipeline"), "MeanOverTimeClassifier")
+SIMPLE_RNN = _IMPORTS + class_source(solution_path("overfitting"), "SimpleRNN")
+# The notebook's starting model: the same network without any dropout.
+OVERFITTING_RNN = _IMPORTS + class_source(solution_path("overfitting"), "OverfittingRNN")
+# The course's fix: small model, low learning rate, early stopping with patience 3.
+REFERENCE_CONFIG = literal_value(solution_path("overfitting"), "config")
+# The notebook's starting configuration: twice the width, 5x the learning rate, and a patience
+# as long as the training, so early stopping never fires; it memorises the noisy labels.
+OVERFITTING_CONFIG = literal_value(solution_path("overfitting"), "starting_config")
 
 # "Do not increase the model size drastically": a 2-layer RNN 8x wider, about 52,000 parameters.
 BIG_RNN_PREDICTOR = _IMPORTS + '''
@@ -63,29 +48,6 @@ class RNNPredictor(nn.Module):
         return self.fc(out)
 '''
 
-SEQUENCE_CLASSIFIER = _IMPORTS + '''
-class SequenceClassifier(nn.Module):
-    def __init__(self, input_size=5, hidden_size=8, num_classes=3):
-        super().__init__()
-        self.rnn = nn.RNN(input_size, hidden_size, batch_first=True)
-        self.fc = nn.Linear(hidden_size, num_classes)
-
-    def forward(self, x):
-        out, h_n = self.rnn(x)      # h_n: (1, batch, hidden_size)
-        return self.fc(h_n[-1])     # logits (batch, num_classes)
-'''
-
-# Order-free control: averaging over time throws the order of the steps away.
-MEAN_OVER_TIME_CLASSIFIER = _IMPORTS + '''
-class MeanOverTimeClassifier(nn.Module):
-    def __init__(self, input_size=5, hidden_size=8, num_classes=3):
-        super().__init__()
-        self.fc = nn.Linear(input_size, num_classes)
-
-    def forward(self, x):
-        return self.fc(x.mean(dim=1))
-'''
-
 # A common slip: out[:, 0, :] is the hidden state after the FIRST step, not the last.
 FIRST_STEP_CLASSIFIER = _IMPORTS + '''
 class SequenceClassifier(nn.Module):
@@ -98,44 +60,6 @@ class SequenceClassifier(nn.Module):
         out, _ = self.rnn(x)
         return self.fc(out[:, 0, :])
 '''
-
-SIMPLE_RNN = _IMPORTS + '''
-class SimpleRNN(nn.Module):
-    def __init__(self, input_size, hidden_size, output_size, dropout=0.3):
-        super().__init__()
-        self.rnn = nn.RNN(input_size, hidden_size, num_layers=2, batch_first=True,
-                          dropout=dropout)
-        self.dropout = nn.Dropout(dropout)
-        self.fc = nn.Linear(hidden_size, output_size)
-
-    def forward(self, x):
-        out, _ = self.rnn(x)
-        out = self.dropout(out[:, -1, :])   # the last step's output
-        return self.fc(out)
-'''
-
-# The notebook's starting model: the same network without any dropout.
-SIMPLE_RNN_NO_DROPOUT = _IMPORTS + '''
-class SimpleRNN(nn.Module):
-    def __init__(self, input_size, hidden_size, output_size, dropout=0.3):
-        super().__init__()
-        self.rnn = nn.RNN(input_size, hidden_size, num_layers=2, batch_first=True)
-        self.fc = nn.Linear(hidden_size, output_size)
-
-    def forward(self, x):
-        out, _ = self.rnn(x)
-        return self.fc(out[:, -1, :])
-'''
-
-# The course's fix: small model, low learning rate, early stopping with patience 3.
-REFERENCE_CONFIG = {"hidden_size": 32, "lr": 0.001, "epochs": 30, "patience": 3,
-                    "batch_size": 32, "weight_decay": 0.0}
-# The notebook's starting configuration: twice the width, 5x the learning rate, and a patience
-# as long as the training, so early stopping never fires. It memorises the noisy training labels
-# within 40 epochs (train 1.00) at about 2 s of CPU per run.
-OVERFITTING_CONFIG = {"hidden_size": 64, "lr": 0.005, "epochs": 40, "patience": 40,
-                      "batch_size": 32, "weight_decay": 0.0}
-
 
 @dataclass(frozen=True)
 class Candidate:
@@ -189,12 +113,12 @@ CHECKS = (
     Check("overfitting q3", "overfitting", True, (
         Candidate("SimpleRNN + reference config", "reference", SIMPLE_RNN, "SimpleRNN", True,
                   REFERENCE_CONFIG),
-        Candidate("documented overfitting configuration", "baseline", SIMPLE_RNN_NO_DROPOUT,
-                  "SimpleRNN", False, OVERFITTING_CONFIG,
+        Candidate("documented overfitting configuration", "baseline", OVERFITTING_RNN,
+                  "OverfittingRNN", False, OVERFITTING_CONFIG,
                   note="no dropout, wider, lr 0.005, patience = epochs"),
         Candidate("dropout, no early stopping", "wrong answer", SIMPLE_RNN, "SimpleRNN", False,
                   OVERFITTING_CONFIG, note="reference model with the overfitting config"),
-        Candidate("early stopping, no dropout", "reported", SIMPLE_RNN_NO_DROPOUT, "SimpleRNN",
+        Candidate("early stopping, no dropout", "reported", OVERFITTING_RNN, "OverfittingRNN",
                   None, REFERENCE_CONFIG,
                   note="passes on accuracy; q1's structure check (2 layers, dropout) catches it"),
     )),
