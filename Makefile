@@ -3,7 +3,7 @@ PY := .venv/bin/python
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: all setup test assign dist examples bench calibrate clean
+.PHONY: all setup test assign dist examples bench calibrate grade-all clean
 
 all: assign dist examples  ## build notebooks and Gradescope zips, grade the example submissions
 
@@ -35,3 +35,9 @@ bench: setup  ## median grading time vs plain execution of each reference (5 run
 
 calibrate: setup  ## train references, baselines and wrong answers on every calibration seed; dist/calibration/
 	$(PY) -m autograder.calibrate -o dist/calibration
+
+ASSIGNMENT ?= rnn-basics
+SUBMISSIONS ?= dist/examples/$(ASSIGNMENT)/submissions
+GRADED ?= dist/graded/$(ASSIGNMENT)
+grade-all: setup  ## a folder of submissions -> grades.csv, report.md: make grade-all ASSIGNMENT=id SUBMISSIONS=dir
+	$(PY) -m autograder grade-all $(ASSIGNMENT) $(SUBMISSIONS) -o $(GRADED)

@@ -1,6 +1,7 @@
 """The kit's command line: a thin layer over the library functions.
 
     python -m autograder grade ASSIGNMENT SUBMISSION -o results.json
+    python -m autograder grade-all ASSIGNMENT DIR -o OUTDIR   a folder: gradebook, report, plots
     python -m autograder assign [ASSIGNMENT ...]       build student notebooks and solutions
     python -m autograder dist [ASSIGNMENT ...]         build the Gradescope autograder zips
     python -m autograder examples                      grade the bundled example submissions
@@ -62,6 +63,10 @@ def main(argv=None):
     grade.add_argument("--cell-timeout", type=float, help="seconds per cell (default: the assignment's)")
     grade.add_argument("--budget", type=float, help="seconds for the whole submission (default: the assignment's)")
     grade.set_defaults(run=grade_command)
+    from . import batch
+    grade_all = sub.add_parser("grade-all", help="grade a folder of submissions into a gradebook and report")
+    batch.add_arguments(grade_all)
+    grade_all.set_defaults(run=batch.grade_all_command)
     assign = sub.add_parser("assign", help="build student notebooks and reference solutions")
     assign.add_argument("assignments", nargs="*")
     assign.set_defaults(run=assign_command)

@@ -1,8 +1,9 @@
 """The bundled example submissions, graded: `make` ends with this table.
 
 For every assignment: the reference solution, the blank student notebook, and each common
-mistake of its `mistakes.py` applied to the reference. Submissions and their results.json are
-written under dist/examples/<id>/ so an instructor can open any of them.
+mistake of its `mistakes.py` applied to the reference. Submissions are written to
+dist/examples/<id>/submissions/ (a folder `grade-all` can grade) and their results.json files to
+dist/examples/<id>/results/, so an instructor can open any of them.
 """
 import importlib
 import os
@@ -36,14 +37,15 @@ def grade_examples(out_dir):
     for assignment_id in assignments.available():
         assignment = assignments.load(assignment_id)
         total = sum(assignment.questions.values())
-        folder = os.path.join(out_dir, assignment_id)
+        folder, results_dir = (os.path.join(out_dir, assignment_id, part) for part in ("submissions", "results"))
         os.makedirs(folder, exist_ok=True)
+        os.makedirs(results_dir, exist_ok=True)
         for name, notebook, expected in example_submissions(assignment_id):
             path = os.path.join(folder, f"{name}.ipynb")
             nbformat.write(notebook, path)
             started = time.monotonic()
             outcome = Grading(assignment).grade(path)
-            results.write(outcome, os.path.join(folder, f"{name}.results.json"))
+            results.write(outcome, os.path.join(results_dir, f"{name}.json"))
             score = outcome["score"]
             ok = {"full": score == total, "zero": score == 0, "less": 0 <= score < total}[expected]
             surprises += not ok

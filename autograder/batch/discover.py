@@ -1,0 +1,155 @@
+"""Find the submissions in a folder, with who submitted them, and a content hash of each.
+
+A folder may hold, mixed:
+- loose files (`alice.ipynb`, `bob.zip`, even a wrong `carol.py`): one submission each, whose
+  id is the file name without its extension;
+- sub-folders: one submission each (graded like Gradescope's /autograder/submission);
+- Gradescope's "Export Submissions" layout: `submission_metadata.yml` beside one folder per
+  submission (`submission_123456/`). The YAML maps each folder name to its `:submitters:`, a
+  list of `{:name:, :email:, :sid:}`; the id is the first submitter's SID (else email, else the
+  folder name). The export may also sit one level down (`assignment_42_export/`).
+Ids are made file-safe and unique; they name `results/<id>.json`.
+"""
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+METADATA_NAMES = ("submission_metadata.yml", "submission_metadata.yaml")
+IGNORED_DIRS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__"}
+IGNORED_SUFFIXES = (".yml", ".yaml", ".csv", ".md")  # instructors' notes and our own outputs
+
+
+@dataclass
+class Submission:
+    id: str  # file-safe, unique in the batch
+    path: str  # what the engine grades: a file or a submission directory
+    submitters: list = field(default_factory=list)  # [{"name", "email", "sid"}], may be empty
+    source: str = ""  # the folder name in the export (or the file name)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that reads Ruby-tagged values (`!ruby/object:BigDecimal`) as plain data."""
+
+
+def _untagged(loader, suffix, node):
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)
+
+
+_Loader.add_multi_constructor("!", _untagged)
+
+
+def _get(mapping, key):
+    if not isinstance(mapping, dict):
+        return None
+    return mapping.get(f":{key}", mapping.get(key))
+
+
+def load_metadata(path):
+    """{folder name: [{"name", "email", "sid"}]} from a Gradescope submission_metadata.yml."""
+    with open(path, encoding="utf-8") as f:
+        data = yaml.load(f, Loader=_Loader) or {}
+    table = {}
+    for folder, record in (data.items() if isinstance(data, dict) else []):
+        people = _get(record, "submitters") or []
+        table[str(folder)] = [{k: "" if _get(p, k) is None else str(_get(p, k)) for k in ("name", "email", "sid")}
+                              for p in people if isinstance(p, dict)]
+    return table
+
+
+def _safe(text):
+    return re.sub(r"[^\w.@+-]", "_", text).strip("._") or "submission"
+
+
+def _entries(directory):
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    return [n for n in names if not n.startswith((".", "._")) and n not in IGNORED_DIRS]
+
+
+def _metadata_file(directory):
+    return next((os.path.join(directory, n) for n in METADATA_NAMES
+                 if os.path.isfile(os.path.join(directory, n))), None)
+
+
+def _walk(directory, exclude, found):
+    meta_path = _metadata_file(directory)
+    metadata = load_metadata(meta_path) if meta_path else {}
+    for name in _entries(directory):
+        path = os.path.join(directory, name)
+        if os.path.abspath(path) in exclude or (meta_path and name in METADATA_NAMES):
+            continue
+        if os.path.isdir(path):
+            if not meta_path and _metadata_file(path):  # an export folder one level down
+                _walk(path, exclude, found)
+                continue
+            people = metadata.get(name, [])
+            first = people[0] if people else {}
+            found.append(Submission(first.get("sid") or first.get("email") or name, path, people, name))
+        elif os.path.isfile(path) and not name.lower().endswith(IGNORED_SUFFIXES):
+            stem = name.rsplit(".", 1)[0] if "." in name else name
+            found.append(Submission(stem, path, [], name))
+
+
+def discover(directory, exclude=()):
+    """Every submission under `directory`, sorted by id (the order --shard splits)."""
+    found = []
+    _walk(directory, {os.path.abspath(p) for p in exclude}, found)
+    used = set()
+    for sub in sorted(found, key=lambda s: (_safe(s.id), s.path)):
+        base = candidate = _safe(sub.id)
+        n = 1
+        while candidate.lower() in used:
+            n += 1
+            candidate = f"{base}-{n}"
+        used.add(candidate.lower())
+        sub.id = candidate
+    return sorted(found, key=lambda s: s.id)
+
+
+def parse_shard(text):
+    """'K/N' -> (K, N) with 1 <= K <= N."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise ValueError(f"--shard must be K/N with 1 <= K <= N, not {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def select_shard(submissions, shard):
+    """The submissions of shard (K, N): sorted index % N == K - 1."""
+    if not shard:
+        return list(submissions)
+    k, n = shard
+    return [s for i, s in enumerate(sorted(submissions, key=lambda s: s.id)) if i % n == k - 1]
+
+
+def content_hash(path):
+    """sha256 of a file, or of a directory's relative paths and file contents."""
+    digest = hashlib.sha256()
+    if os.path.isdir(path):
+        for root, dirs, files in os.walk(path):
+            dirs.sort()
+            for name in sorted(files):
+                full = os.path.join(root, name)
+                digest.update(os.path.relpath(full, path).encode() + b"\0")
+                _update_file(digest, full)
+    else:
+        _update_file(digest, path)
+    return digest.hexdigest()
+
+
+def _update_file(digest, path):
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as e:
+        digest.update(f"unreadable: {e}".encode())

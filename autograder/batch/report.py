@@ -1,0 +1,132 @@
+"""report.md with its plots: how the class did.
+
+Sections: summary; score histogram (score_histogram.png); per-question full-marks rate and mean
+points (pass_rates.png); the most frequent failure messages per question, with numbers replaced
+by N so that the same mistake groups; submissions that could not be graded; the slowest
+gradings; suspicious pairs (for human review). Results files are read one at a time.
+"""
+import json
+import os
+import re
+import statistics
+from collections import Counter, defaultdict
+
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+def normalise_message(message):
+    """The first line of a failure message, numbers replaced by N, at most 200 characters."""
+    line = next((ln.strip() for ln in message.splitlines() if ln.strip()), "")
+    return _NUMBER.sub("N", line)[:200]
+
+
+def _failures(rows, questions, top):
+    counts = defaultdict(Counter)
+    for row in rows:
+        try:
+            with open(row["results_path"], encoding="utf-8") as f:
+                tests = json.load(f)["tests"]
+        except (OSError, ValueError, KeyError):
+            continue
+        seen = set()  # one count per submission and message
+        for t in tests:
+            qid = t["name"].split(":", 1)[0]
+            if t["score"] < t["max_score"]:
+                key = (qid, normalise_message(t["output"]))
+                if key not in seen:
+                    seen.add(key)
+                    counts[qid][key[1]] += 1
+    return {q: counts[q].most_common(top) for q in questions if counts[q]}
+
+
+def _plots(rows, questions, total, out_dir):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    scores = [r["score"] for r in rows]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.hist(scores, bins=[x - 0.5 for x in range(int(total) + 2)], color="#4c72b0", edgecolor="white")
+    ax.set(xlabel=f"total score (of {total:g})", ylabel="submissions", title="Score distribution")
+    fig.tight_layout()
+    fig.savefig(os.path.join(out_dir, "score_histogram.png"), dpi=100)
+    plt.close(fig)
+    graded = [r for r in rows if r["status"] == "graded"]
+    full = [100 * sum(r["questions"].get(q, 0) >= p - 1e-9 for r in graded) / max(len(graded), 1)
+            for q, p in questions.items()]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.bar(list(questions), full, color="#55a868")
+    ax.set(ylim=(0, 100), ylabel="% with full marks", title="Per-question pass rate")
+    fig.tight_layout()
+    fig.savefig(os.path.join(out_dir, "pass_rates.png"), dpi=100)
+    plt.close(fig)
+    return full
+
+
+def _cell(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def write_report(rows, assignment, out_dir, pairs=(), top=5, slowest=10, note=""):
+    """Write out_dir/report.md and its PNGs; return the report's path."""
+    questions = assignment.questions
+    total = sum(questions.values())
+    full = _plots(rows, questions, total, out_dir)
+    graded = [r for r in rows if r["status"] == "graded"]
+    errors = [r for r in rows if r["status"] == "error"]
+    scores = [r["score"] for r in rows]
+    lines = [f"# {assignment.title}: class report", ""]
+    if note:
+        lines += [note, ""]
+    lines += [f"- submissions: {len(rows)} ({len(graded)} graded, {len(errors)} could not be graded)",
+              f"- total points: {total:g}"]
+    if scores:
+        lines += [f"- mean {statistics.mean(scores):.2f}, median {statistics.median(scores):g}, "
+                  f"min {min(scores):g}, max {max(scores):g}; full marks: {sum(s >= total - 1e-9 for s in scores)}"]
+    lines += ["", "## Scores", "", "![score histogram](score_histogram.png)", "",
+              "## Per question", "",
+              f"Over the {len(graded)} graded submissions (not those that could not be graded).", "",
+              "![pass rates](pass_rates.png)", "",
+              "| question | points | full marks | mean points |", "|---|---:|---:|---:|"]
+    for (q, p), rate in zip(questions.items(), full):
+        mean = statistics.mean([r["questions"].get(q, 0) for r in graded]) if graded else 0
+        lines.append(f"| {q} | {p:g} | {rate:.0f}% | {mean:.2f} |")
+    lines += ["", "## Most frequent failure messages", "",
+              "Numbers are replaced by N so that the same mistake groups; each graded submission counts once per "
+              "message.", ""]
+    failures = _failures(graded, questions, top)
+    for q, common in failures.items():
+        lines += [f"**{q}**", "", "| submissions | message |", "|---:|---|"]
+        lines += [f"| {n} | {_cell(message)} |" for message, n in common]
+        lines.append("")
+    if not failures:
+        lines += ["No failures.", ""]
+    lines += ["## Could not be graded", ""]
+    if errors:
+        lines += ["| submission | kind | message |", "|---|---|---|"]
+        for r in errors:
+            try:
+                with open(r["results_path"], encoding="utf-8") as f:
+                    message = json.load(f)["output"]
+            except (OSError, ValueError, KeyError):
+                message = ""
+            lines.append(f"| {r['id']} | {r.get('error_kind') or 'submission'} | {_cell(message[:200])} |")
+    else:
+        lines.append("Every submission was graded.")
+    lines += ["", "## Slowest gradings", "", "| submission | seconds | score | status |", "|---|---:|---:|---|"]
+    for r in sorted(rows, key=lambda r: -r["seconds"])[:slowest]:
+        lines.append(f"| {r['id']} | {r['seconds']:.1f} | {r['score']:g} | {r['status']} |")
+    lines += ["", "## Suspicious pairs (for human review)", "",
+              "Answer cells near-identical after renaming identifiers and dropping comments and layout "
+              "(similar_pairs.csv). This is a prompt to look, never a penalty by itself: short exercises "
+              "leave little room for variety.", ""]
+    if pairs:
+        lines += ["| a | b | similarity | distinctive overlap | identical answer cells unlike the reference "
+                  "(a's numbering) |",
+                  "|---|---|---:|---:|---|"]
+        lines += [f"| {p.a} | {p.b} | {p.ratio:.2f} | {p.jaccard:.2f} | {p.cells} |" for p in pairs]
+    else:
+        lines.append("None found.")
+    path = os.path.join(out_dir, "report.md")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
