@@ -30,8 +30,9 @@ examples: setup  ## grade the bundled example submissions and print a score tabl
 clean:
 	rm -rf dist
 
-bench: setup  ## median grading time vs plain execution of each reference (5 runs)
+bench: setup  ## median grading time vs plain execution of each reference (5 runs); 40 submissions sequential vs grade-all
 	$(PY) -m autograder.bench
+	$(PY) -m autograder.batch bench -n 40
 
 calibrate: setup  ## train references, baselines and wrong answers on every calibration seed; dist/calibration/
 	$(PY) -m autograder.calibrate -o dist/calibration
