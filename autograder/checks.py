@@ -5,6 +5,8 @@ the question's `grader.check("qN")` cell ran. It asks the worker for the student
 plain data, compares them with references it computes itself, and raises `Fail(message)` with
 a teaching message when they differ. Returning normally means the check passed.
 """
+import re
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -78,10 +80,21 @@ class Described:
 
 
 class Probe:
-    """The judge's view of the worker, for one check. Values come back decoded and untrusted."""
+    """The judge's view of the worker, for one check. Values come back decoded and untrusted.
 
-    def __init__(self, worker, timeout):
-        self.worker, self.timeout = worker, timeout
+    `timeout` bounds the whole check, however many requests it makes (a training check makes one
+    per epoch). Plain values the judge sends as hidden inputs are added to `secrets`, which the
+    engine strikes from every message the student sees.
+    """
+
+    def __init__(self, worker, timeout, secrets=None):
+        self.worker, self.deadline = worker, time.monotonic() + timeout
+        self.secrets = set() if secrets is None else secrets
+
+    @property
+    def timeout(self):
+        """What is left of the check's time, for the next request."""
+        return max(self.deadline - time.monotonic(), 0.01)
 
     def describe(self, name):
         """The student's `name`, or Fail with a message if it is not defined."""
@@ -95,6 +108,8 @@ class Probe:
         returns the decoded value."""
         target = {"$session_model": name.sid} if isinstance(name, SessionModel) else name
         name = str(name)
+        if hidden_input:
+            plain_values([args, kwargs], self.secrets)
         try:
             reply = self.worker.request("call", self.timeout, name=target, method=method,
                                         args=[_encode_arg(a) for a in args],
@@ -121,6 +136,7 @@ class SessionProxy:
 
     def __getattr__(self, method):
         def remote(*args, **kwargs):
+            plain_values([args, kwargs], self._probe.secrets)  # seeds and data choices of the protocol
             reply = self._probe.worker.request(
                 "session", self._probe.timeout, sid=self._sid, method=method,
                 args=[wire.encode(a) for a in args], kwargs={k: wire.encode(v) for k, v in kwargs.items()})
@@ -159,3 +175,38 @@ def student_error_message(what, info, hidden_input):
     if hidden_input:
         return f"{what} raised {info['type']}{place} on one of the grader's inputs."
     return f"{what} raised {info['type']}: {info['message']}{place}"
+
+
+HIDDEN_MARK = "<hidden>"
+
+
+def plain_values(value, found):
+    """Add to `found` the strings (4+ characters) and integers (4+ digits) inside `value`: the
+    parts of a judge-chosen input that student code could copy into a message verbatim."""
+    if isinstance(value, str):
+        if len(value) >= 4:
+            found.add(value)
+    elif type(value) is int:
+        if abs(value) >= 1000:
+            found.add(str(value))
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            plain_values(k, found)
+            plain_values(v, found)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for v in value:
+            plain_values(v, found)
+    return found
+
+
+def redact(text, secrets):
+    """`text` with every verbatim copy of a secret (any letter case) replaced by HIDDEN_MARK.
+
+    Student code sees the hidden inputs it is called with; whatever it writes into an exception,
+    a return value or its type names reaches the student through the messages. Copies are struck
+    out; an encoded copy (reversed, base64) is not caught: hidden inputs are not a defence on
+    their own (README, "What is not protected")."""
+    if not secrets or not text:
+        return text
+    pattern = "|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True))
+    return re.sub(pattern, HIDDEN_MARK, text, flags=re.IGNORECASE)

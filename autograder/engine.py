@@ -6,10 +6,12 @@ When a cell hangs or kills the worker, the worker is restarted and the cells bef
 again (without the culprit), so an infinite loop costs its own question, not the whole run.
 A time budget bounds the whole submission. Grades are decided here and nowhere else.
 """
+import sys
 import time
+import traceback
 
 from . import results as gradescope
-from .checks import Fail, Probe
+from .checks import Fail, Probe, redact
 from .submission import SubmissionError, plan, read_notebook
 from .worker_client import StudentError, WorkerLost, WorkerProcess
 
@@ -32,6 +34,8 @@ class Grading:
         self.done_cells = []  # exec steps that ran, replayed after a restart
         self.cell_notes = {}  # cell index -> what went wrong in it
         self.tests, self.protection = [], {}
+        self.secrets = set()  # plain values of hidden inputs sent to the student's code
+        self.known = ""  # the submission's own text, lower-cased: what the student already has
 
     # -- the worker's life -------------------------------------------------------------
     def _remaining(self):
@@ -91,7 +95,7 @@ class Grading:
                 continue
             try:
                 self._ensure_worker()
-                check.fn(Probe(self.worker, self._timeout(limit)))
+                check.fn(Probe(self.worker, self._timeout(limit), self.secrets))
             except BudgetExhausted:
                 self._record(check, name, False, f"Not checked: the submission used its whole time budget of {self.budget:.0f} s before this check.")
             except Fail as e:
@@ -103,11 +107,29 @@ class Grading:
                     hung = f"an earlier check of {question} found that your code {what}."
             except StudentError as e:  # the worker reported an error outside a Probe.call
                 self._record(check, name, False, _with_notes(f"Your code raised {e.info['type']} while this check ran it.", notes))
+            except Exception as e:  # a reply the check could not read: the worker was tampered with
+                # the channel is still in step (a whole reply was read), so the worker goes on; the
+                # traceback is for the instructor, in case it is the check's own bug
+                print(f"{name}: the check raised {type(e).__name__}", file=sys.stderr)
+                traceback.print_exc(file=sys.stderr)
+                self._record(check, name, False, f"The grader could not read the answer of your code ({type(e).__name__}); "
+                             "your notebook may have changed the grading process's internals. Undo that and submit again; "
+                             "if it persists, tell your instructor.")
             else:
                 self._record(check, name, True, "Passed.")
 
+    def _redact(self, text):
+        """Strike hidden inputs the submission does not itself contain from a message."""
+        return redact(text, {v for v in self.secrets if v.lower() not in self.known})
+
     def _record(self, check, name, passed, message):
+        message = self._redact(message)
         self.tests.append(gradescope.test_entry(name, check.points if passed else 0, check.points, message, check.visible))
+
+    def _stop_worker(self):
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
 
     def grade(self, path):
         started = time.monotonic()
@@ -115,6 +137,7 @@ class Grading:
         try:
             notebook = read_notebook(path, self.assignment.id)
             steps = plan(notebook, list(self.assignment.questions))
+            self.known = _text_of(notebook).lower()
         except SubmissionError as e:
             return gradescope.error_results(str(e), self.assignment.questions, time.monotonic() - started)
         cells_since_check = []
@@ -130,8 +153,7 @@ class Grading:
                     self.run_checks(step.question, cells_since_check)
                     cells_since_check = []
         finally:
-            if self.worker is not None:
-                self.worker.stop()
+            self._stop_worker()
         elapsed = time.monotonic() - started
         earned = sum(t["score"] for t in self.tests)
         total = sum(self.assignment.questions.values())
@@ -139,11 +161,18 @@ class Grading:
         skipped = [n for n in self.cell_notes.values() if "skipped" in n or "not run" in n]
         if skipped:
             output += "\n" + "\n".join(skipped)
-        return gradescope.build(self.tests, output, elapsed, extra={"protection": self.protection})
+        return gradescope.build(self.tests, self._redact(output), elapsed, extra={"protection": self.protection})
 
 
 class BudgetExhausted(Exception):
     """The submission's whole time budget is spent."""
+
+
+def _text_of(notebook):
+    """Every cell's source in the notebook, markdown included."""
+    sources = (c.get("source", "") for c in notebook.get("cells") or [] if isinstance(c, dict))
+    return "\n".join(s if isinstance(s, str) else "".join(x for x in s if isinstance(x, str))
+                     for s in sources if isinstance(s, (str, list)))
 
 
 def _with_notes(message, notes):

@@ -102,8 +102,9 @@ def plan(notebook, question_ids):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else source
-        if not isinstance(source, str):
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        if not isinstance(source, str):  # a damaged cell: nothing a kernel could run either
             continue
         match = _CHECK_CELL.match(source)
         if match:

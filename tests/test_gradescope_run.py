@@ -3,8 +3,9 @@
 A fresh tree stands in for /autograder (RNNKIT_AUTOGRADER_ROOT): source/ (the unzipped zip),
 submission/, results/, and the venv setup.sh makes. setup.sh runs once per module with
 RNNKIT_TORCH_WHEEL_SOURCE=local (pip's default index; on the kit's machine a local CPU wheel),
-then each submission is graded by run_autograder as root. Needs root (useradd, the worker's
-unprivileged user) and pip's index; slow (a venv with torch): marked `root`.
+then each submission is graded by run_autograder as root: the reference, the blank notebook, a
+forging zip, and the hostile corpus of rnn-basics (autograder/hostile.py) at the real limits. Needs
+root (useradd, the worker's unprivileged user) and pip's index; slow (a venv with torch): marked `root`.
 """
 import io
 import json
@@ -20,7 +21,7 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder import dist, results
+from autograder import dist, hostile, results
 from autograder.assign import solution_path, student_path
 
 AID = "rnn-basics"
@@ -97,11 +98,20 @@ def gradescope(tmp_path_factory):
 
 def submit(root, name, data):
     """Place one upload in a fresh submission/ and results/, run run_autograder, read results."""
+    return submit_files(root, {name: data})
+
+
+def submit_files(root, files):
+    """Place the uploaded files (name -> bytes) in a fresh submission/ and results/, run
+    run_autograder as Gradescope does, check and return (results, raw results.json)."""
     for sub in ("submission", "results"):
         shutil.rmtree(os.path.join(root, sub))
         os.mkdir(os.path.join(root, sub))
-    with open(os.path.join(root, "submission", name), "wb") as f:
-        f.write(data)
+    for name, data in files.items():
+        path = os.path.join(root, "submission", name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
     run = subprocess.run([os.path.join(root, "run_autograder")], cwd=root, env=clean_env(root),
                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -113,7 +123,8 @@ def submit(root, name, data):
     for test in data["tests"]:
         assert test["name"].split(":", 1)[0] in QUESTIONS, test["name"]
     assert sum(t["max_score"] for t in data["tests"]) == pytest.approx(20)
-    assert "did not finish" not in data["output"], run.stdout + run.stderr  # not the fallback
+    assert dist.FALLBACK_MESSAGE not in data["output"], run.stdout + run.stderr  # not the fallback
+    assert "The autograder itself failed" not in data["output"], run.stdout + run.stderr  # the judge did not crash
     uid = data.get("extra_data", {}).get("protection", {}).get("uid")
     assert uid is not None and uid != 0, f"the worker did not run as an unprivileged user: {data.get('extra_data')}"
     assert uid == pwd.getpwnam("rnnkit-worker").pw_uid
@@ -161,3 +172,48 @@ def test_hostile_submission_cannot_forge_its_results(gradescope):
     assert FORGED_MARK not in raw, "the student's forged results.json is what Gradescope would read"
     assert data["score"] <= 20  # no more than its honest score (the reference's, the cell skipped)
     assert f"cell {hostile_cell}" in data["output"], data["output"]
+
+
+# -- the hostile corpus (autograder/hostile.py) through run_autograder, at Gradescope's real limits --
+# Each of these costs the real cell timeout (30 s) or budget (180 s) or more; tests/test_hostile.py
+# runs them with small limits.
+SLOW_AT_REAL_LIMITS = {"ignore-signals-and-sleep", "fork-bomb", "second-worker-by-fork", "whole-budget",
+                       "infinite-loop-in-forward", "model-too-large-to-train"}
+HOSTILE = {a.name: a for a in hostile.applicable(AID) if a.name not in SLOW_AT_REAL_LIMITS}
+
+
+@pytest.fixture(scope="module")
+def hostile_run(gradescope):
+    """The attacks' context (decoys and marker; the real results.json among their targets) and
+    the honest results of the blank and reference notebooks, graded the same way."""
+    ctx = hostile.Context.create(results_paths=[os.path.join(gradescope, "results", "results.json")],
+                                 kit=os.path.join(gradescope, "source"))
+    try:
+        honest = {base: submit_files(gradescope, hostile.assemble(AID, [], ctx, base=base).upload())[0]
+                  for base in ("blank", "reference")}
+        yield ctx, honest
+    finally:
+        ctx.remove()
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.xfail(strict=True, reason=a.gap)] if a.gap else [])
+                                  for n, a in HOSTILE.items()])
+def test_hostile_corpus_through_run_autograder(gradescope, hostile_run, name):
+    """As in test_hostile.py, but graded by run_autograder as Gradescope does: valid results from the
+    grader (not the fallback), the worker unprivileged (both checked in submit_files), no more than
+    the honest score, nothing hidden shown, no file of /autograder/source or the decoys changed, no
+    process left, and the entry's message."""
+    ctx, honest = hostile_run
+    attack = HOSTILE[name]
+    submission = hostile.assemble(AID, [attack], ctx)
+    submission.options = {"budget": 180}  # run_autograder grades with the assignment's own limits
+    trees = [os.path.join(gradescope, "source")]
+    before, started = hostile.tree_state(ctx, trees), time.monotonic()
+    data, _ = submit_files(gradescope, submission.upload())
+    seconds = time.monotonic() - started
+    changed = [p for p in hostile.changed_files(before, hostile.tree_state(ctx, trees), ctx, AID)[0]
+               if not p.startswith(os.path.join(gradescope, "results"))]  # the grader's own results.json
+    leaks = hostile.find_leaks(hostile.visible_text(data), hostile.hidden_material(AID), submission.text)
+    outcome = hostile.Outcome(submission, data, seconds, leaks, changed, hostile.Watch().leftovers(ctx.marker))
+    found = hostile.problems(outcome, attack, honest[attack.base])
+    assert not found, f"{name}: {found}\n{data['output']}"

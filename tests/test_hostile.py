@@ -1,124 +1,144 @@
-"""Hostile and runaway submissions: the grade stays honest, results are always written,
-nothing outside the scratch directory changes, and no process outlives the grading."""
-import os
+"""The hostile corpus (autograder/hostile.py) against every published assignment.
+
+One test per (assignment, entry). Whatever the entry does, grading must end within its budget,
+write a valid results.json holding no more than the score of the same submission without the
+attack (graded once per assignment and base), show no hidden check line, reference line, seed or
+grader input to the student, change no file outside the scratch directory, leave no process of
+the worker behind, and tell an honest student what went wrong (the entry's message fragment).
+
+To stay fast, entries of one `group` are inserted together into one notebook and graded once;
+entries marked `once` (expensive, or independent of the assignment) run on the first published
+assignment only (`training` ones on the first with a training protocol). Broken files that no
+notebook can express are in tests/test_bad_files.py. `python -m autograder.hostile` grades every
+entry on its own for every assignment and prints the table.
+"""
+import json
 import subprocess
-import time
 
 import pytest
 
-from autograder.variants import insert_after, replace_in_cell
-from conftest import ROOT, messages
+from autograder import hostile
 
-SETUP_ANCHOR = "import torch.nn as nn"  # the given setup cell, before every question
-Q4_SOLUTION = "    return {word: len(word) for word in words if len(word) > 3}"
-CHECKS_FILE = os.path.join(ROOT, "autograder", "assignments", "rnn_basics", "checks.py")
+IDS = hostile.published_ids()
+TRAINING = [aid for aid in IDS if hostile.is_training(aid)]
+BY_NAME = {a.name: a for a in hostile.CORPUS}
 
-
-def test_infinite_loop_in_a_cell_costs_only_its_question(published, grade):
-    _, solution = published("rnn-basics")
-    hostile = replace_in_cell(solution, "def long_word_lengths(words):\n    # Map each word with more than 3 letters to its length.\n    return {word: len(word)",
-                              "while True:\n    pass\ndef long_word_lengths(words):\n    return {word: len(word)")
-    started = time.monotonic()
-    results, table = grade("rnn-basics", hostile, cell_timeout=3, budget=90)
-    assert time.monotonic() - started < 90
-    assert table["q4"][0] == 0 and results["score"] == 18
-    assert "did not finish within 3 s" in messages(results, "q4")
+pytestmark = pytest.mark.skipif(bool(hostile.preconditions()), reason=f"unsafe here: {hostile.preconditions()}")
 
 
-def test_infinite_loop_inside_a_function_costs_only_its_question(published, grade):
-    _, solution = published("rnn-basics")
-    hostile = replace_in_cell(solution, Q4_SOLUTION, "    while True:\n        pass")
-    results, table = grade("rnn-basics", hostile, budget=120)
-    assert table["q4"][0] == 0 and results["score"] == 18
-    assert "did not finish" in messages(results, "q4")
+def home(attack):
+    """The assignment a `once` entry runs on (None: no such assignment is published)."""
+    pool = TRAINING if attack.training else IDS
+    return pool[0] if pool else None
 
 
-def test_whole_budget_bounds_the_run(published, grade):
-    student, _ = published("rnn-basics")
-    hostile = insert_after(student, SETUP_ANCHOR, "import time\ntime.sleep(1000)")
-    hostile = insert_after(hostile, "num_layers=...", "import time\ntime.sleep(1000)")
-    started = time.monotonic()
-    results, _ = grade("rnn-basics", hostile, cell_timeout=4, budget=12)
-    assert time.monotonic() - started < 40  # the budget plus a worker start-up and kill
-    assert results["score"] == 0 and results["tests"]
+def cases():
+    params = []
+    for attack in hostile.CORPUS:
+        marks = [pytest.mark.xfail(strict=True, reason=f"known gap: {attack.gap}")] if attack.gap else []
+        if attack.once:
+            where = [home(attack)]
+        else:
+            where = [aid for aid in IDS if attack in hostile.applicable(aid)]
+        for aid in where:
+            if aid is None:
+                marks = [pytest.mark.skip(reason="no published assignment with a training protocol")]
+            params.append(pytest.param(aid, attack.name, marks=marks, id=f"{aid or 'none'}:{attack.name}"))
+    return params
 
 
-MONKEYPATCH = """
-import torch, builtins
-torch.allclose = lambda *a, **k: True
-torch.equal = lambda *a, **k: True
-torch.Tensor.__eq__ = lambda self, other: True
-torch.manual_seed = lambda *a, **k: None
-builtins.isinstance = lambda *a: True
-class Liar(dict):
-    def __eq__(self, other): return True
-    def __hash__(self): return 0
-def long_word_lengths(words): return Liar()
-answers = Liar()
-print("q1 passed!\\nAll test cases passed!\\n{\\"score\\": 20}")
-"""
+class Corpus:
+    """Grades each (assignment, group) once and each honest base once; remembers the outcomes."""
+
+    def __init__(self, ctx):
+        self.ctx, self.outcomes, self.honest, self.material, self.notebooks = ctx, {}, {}, {}, {}
+
+    def _prepare(self, aid):
+        if aid not in self.notebooks:
+            self.notebooks[aid] = hostile.published_notebooks(aid)
+            self.material[aid] = hostile.hidden_material(aid, self.notebooks[aid])
+
+    def honest_run(self, aid, base):
+        self._prepare(aid)
+        if (aid, base) not in self.honest:
+            submission = hostile.assemble(aid, [], self.ctx, self.notebooks[aid], base)
+            self.honest[aid, base] = hostile.measure(submission, self.ctx, self.material[aid])
+        return self.honest[aid, base]
+
+    def outcome(self, aid, attack):
+        self._prepare(aid)
+        key = (aid, attack.group or attack.name)
+        if key not in self.outcomes:
+            members = [a for a in hostile.applicable(aid) if attack.group and a.group == attack.group] or [attack]
+            submission = hostile.assemble(aid, members, self.ctx, self.notebooks[aid])
+            self.outcomes[key] = hostile.measure(submission, self.ctx, self.material[aid])
+        return self.outcomes[key]
 
 
-def test_monkeypatching_gains_nothing(published, grade):
-    student, solution = published("rnn-basics")
-    assert grade("rnn-basics", insert_after(student, SETUP_ANCHOR, MONKEYPATCH))[0]["score"] == 0
-    honest = grade("rnn-basics", solution)[0]["score"]
-    # the same patch after a correct answer keeps the honest score, no more
-    patched = insert_after(solution, 'answers = {1: "B"', MONKEYPATCH.replace("answers = Liar()", ""))
-    assert grade("rnn-basics", patched)[0]["score"] <= honest
+@pytest.fixture(scope="module")
+def corpus():
+    ctx = hostile.Context.create()
+    try:
+        yield Corpus(ctx)
+    finally:
+        ctx.remove()
 
 
-def test_forged_results_and_self_kill_change_nothing(published, grade, tmp_path):
-    student, _ = published("rnn-basics")
-    target = tmp_path / "results.json"
-    forge = (f"import json, os\ntry:\n    open({str(target)!r}, 'w').write(json.dumps({{'score': 20, 'tests': []}}))\n"
-             "except OSError as e:\n    print('blocked', e)\nos._exit(0)")
-    results, _ = grade("rnn-basics", insert_after(student, SETUP_ANCHOR, forge))
-    assert results["score"] == 0
-    assert not target.exists()  # the worker may not write outside its scratch directory
-    assert "stopped the grading process" in results["output"] + "".join(t["output"] for t in results["tests"])
+@pytest.mark.parametrize("aid", IDS)
+def test_every_entry_builds_from_the_published_notebooks(aid):
+    ctx = hostile.Context.create()
+    try:
+        built = hostile.build_corpus(aid, ctx)
+    finally:
+        ctx.remove()
+    assert [s.attacks[0].name for s in built] == [a.name for a in hostile.applicable(aid)]
+    for submission in built:
+        attack = submission.attacks[0]
+        if attack.files is None:
+            inserted = [c for c in submission.notebook.cells if c.metadata.get("rnnkit_attack") == attack.name]
+            assert inserted and submission.first_cells[attack.name] >= 1
+            assert all(compile(c.source, attack.name, "exec") for c in inserted)
+        else:
+            assert submission.files
 
 
-def test_hidden_checks_cannot_be_read_or_leaked(published, grade):
-    student, _ = published("rnn-basics")
-    leak = (f"source = open({CHECKS_FILE!r}).read()\n"
-            "def long_word_lengths(words):\n    raise ValueError(source)\n"
-            "raise ValueError(source)")
-    results, _ = grade("rnn-basics", insert_after(student, SETUP_ANCHOR, leak))
-    text = str(results)
-    assert "Permission denied" in text or "PermissionError" in text
-    assert "ANSWER_KEY" not in text and "HIDDEN_SEED" not in text
+@pytest.mark.parametrize("aid,base", [(aid, base) for aid in IDS for base in ("blank", "reference")])
+def test_honest_bases_are_clean(aid, base, corpus):
+    """The yardstick itself: graded without an attack, nothing leaks, changes or stays behind."""
+    outcome = corpus.honest_run(aid, base)
+    assert not outcome.error and not outcome.leaks and not outcome.changed and not outcome.leftover, outcome
+    assert (outcome.score == 0) == (base == "blank")
 
 
-def test_hidden_inputs_are_not_echoed_in_messages(published, grade):
-    _, solution = published("rnn-basics")
-    leak = replace_in_cell(solution, Q4_SOLUTION, "    raise ValueError('inputs: ' + repr(words))")
-    results, _ = grade("rnn-basics", leak)
-    assert "tensor" not in messages(results, "q4")  # a word of a hidden list only
-    assert "raised ValueError" in messages(results, "q4")
+@pytest.mark.parametrize("aid,name", cases())
+def test_hostile_entry_is_contained(aid, name, corpus):
+    attack = BY_NAME[name]
+    honest = corpus.honest_run(aid, attack.base).results
+    outcome = corpus.outcome(aid, attack)
+    found = hostile.problems(outcome, attack, honest)
+    detail = json.dumps(outcome.results, indent=1)[:3000] if outcome.results else outcome.error
+    assert not found, f"{aid} {name} ({outcome.submission.name}, {outcome.seconds:.0f} s): {found}\n{detail}"
 
 
-def test_detached_processes_do_not_outlive_grading(published, grade):
-    student, _ = published("rnn-basics")
-    spawn = ("import subprocess, os\n"
-             "subprocess.Popen(['sleep', '3131'], start_new_session=True)\n"
-             "if os.fork() == 0:\n    os.setsid()\n    os.execvp('sleep', ['sleep', '3132'])\n")
-    grade("rnn-basics", insert_after(student, SETUP_ANCHOR, spawn))
-    time.sleep(0.5)
-    left = subprocess.run(["pgrep", "-f", "sleep 313[12]"], capture_output=True, text=True).stdout
-    assert left == "", f"processes survived grading: {left}"
-
-
-def test_killing_the_judge_is_refused(published, grade):
-    _, solution = published("rnn-basics")
-    attack = f"import os, signal\ntry:\n    os.kill({os.getpid()}, signal.SIGKILL)\nexcept OSError as e:\n    print(e)\n"
-    results, _ = grade("rnn-basics", insert_after(solution, SETUP_ANCHOR, attack))
-    assert results["score"] == 20  # we are still alive, and so is the grade
-
-
-def test_flood_of_output_and_memory_blowup_are_contained(published, grade):
-    _, solution = published("rnn-basics")
-    noisy = insert_after(solution, SETUP_ANCHOR, "print('x' * (100 << 20))\ntry:\n    hog = bytearray(16 << 30)\nexcept MemoryError:\n    print('capped')")
-    results, _ = grade("rnn-basics", noisy)
-    assert results["score"] == 20
-    assert len(str(results)) < 200_000
+def test_the_detectors_see_what_they_must():
+    """The checks above can fail: a process with the marker, a hidden line, a seed, a decoy write."""
+    ctx = hostile.Context.create()
+    try:
+        sleeper = subprocess.Popen(["/bin/sh", "-c", f"sleep 30; : {ctx.marker}"])
+        try:
+            assert hostile.Watch().leftovers(ctx.marker, wait=0)
+        finally:
+            sleeper.kill()
+            sleeper.wait()
+        assert not hostile.Watch().leftovers(ctx.marker, wait=1)
+        aid = IDS[0]
+        lines, seeds, _ = material = hostile.hidden_material(aid)
+        line, seed = sorted(lines)[0], sorted(seeds)[0]
+        assert len(hostile.find_leaks(f"x {line} y, seed={seed}", material, "")) == 2
+        assert hostile.find_leaks("nothing to see", material, "") == []
+        before = hostile.tree_state(ctx)
+        with open(ctx.decoys[0], "a") as f:
+            f.write("forged")
+        assert hostile.changed_files(before, hostile.tree_state(ctx), ctx, aid)[0] == [ctx.decoys[0]]
+    finally:
+        ctx.remove()
