@@ -3,7 +3,7 @@ PY := .venv/bin/python
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: all setup test assign dist examples bench calibrate grade-all clean
+.PHONY: all setup test assign dist examples bench calibrate hostile grade-all clean
 
 all: assign dist examples  ## build notebooks and Gradescope zips, grade the example submissions
 
@@ -16,7 +16,7 @@ setup: .venv/.installed  ## a .venv with the pinned dependencies (torch==2.13.0 
 	touch $@
 
 test: setup  ## the kit's own tests
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n auto --dist loadfile tests
 
 assign: setup  ## student notebooks and reference solutions from solutions/<id>/master.ipynb
 	$(PY) -m autograder assign
@@ -36,6 +36,9 @@ bench: setup  ## median grading time vs plain execution of each reference (5 run
 
 calibrate: setup  ## train references, baselines and wrong answers on every calibration seed; dist/calibration/
 	$(PY) -m autograder.calibrate -o dist/calibration
+
+hostile: setup  ## grade every hostile corpus entry on its own for every assignment; dist/hostile.md
+	$(PY) -m autograder.hostile -o dist/hostile.md
 
 ASSIGNMENT ?= rnn-basics
 SUBMISSIONS ?= dist/examples/$(ASSIGNMENT)/submissions

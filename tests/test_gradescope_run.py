@@ -101,9 +101,10 @@ def submit(root, name, data):
     return submit_files(root, {name: data})
 
 
-def submit_files(root, files):
+def submit_files(root, files, readable=True):
     """Place the uploaded files (name -> bytes) in a fresh submission/ and results/, run
-    run_autograder as Gradescope does, check and return (results, raw results.json)."""
+    run_autograder as Gradescope does, check and return (results, raw results.json). An
+    unreadable submission starts no worker, so there is no worker user to check."""
     for sub in ("submission", "results"):
         shutil.rmtree(os.path.join(root, sub))
         os.mkdir(os.path.join(root, sub))
@@ -125,6 +126,8 @@ def submit_files(root, files):
     assert sum(t["max_score"] for t in data["tests"]) == pytest.approx(20)
     assert dist.FALLBACK_MESSAGE not in data["output"], run.stdout + run.stderr  # not the fallback
     assert "The autograder itself failed" not in data["output"], run.stdout + run.stderr  # the judge did not crash
+    if not readable:
+        return data, raw
     uid = data.get("extra_data", {}).get("protection", {}).get("uid")
     assert uid is not None and uid != 0, f"the worker did not run as an unprivileged user: {data.get('extra_data')}"
     assert uid == pwd.getpwnam("rnnkit-worker").pw_uid
@@ -209,7 +212,7 @@ def test_hostile_corpus_through_run_autograder(gradescope, hostile_run, name):
     submission.options = {"budget": 180}  # run_autograder grades with the assignment's own limits
     trees = [os.path.join(gradescope, "source")]
     before, started = hostile.tree_state(ctx, trees), time.monotonic()
-    data, _ = submit_files(gradescope, submission.upload())
+    data, _ = submit_files(gradescope, submission.upload(), readable=name not in hostile.corpus.BROKEN_FILES)
     seconds = time.monotonic() - started
     changed = [p for p in hostile.changed_files(before, hostile.tree_state(ctx, trees), ctx, AID)[0]
                if not p.startswith(os.path.join(gradescope, "results"))]  # the grader's own results.json
