@@ -29,6 +29,7 @@ FALLBACK_MESSAGE = ("The autograder did not finish grading this submission (it s
                     "writing any results), so no points could be given. This is not your fault: "
                     "please tell the course staff, who can re-run the autograder.")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+NOT_SHIPPED = {"__pycache__", "hostile"}  # the kit's own attack corpus grades nothing on Gradescope
 
 
 def grading_requirements(kit_requirements=os.path.join(KIT_ROOT, "requirements.txt")):
@@ -199,7 +200,7 @@ def package_files(package_dir=PACKAGE_DIR):
     """(absolute path, name in the zip) of every .py file of the package, sorted."""
     found = []
     for directory, subdirs, files in os.walk(package_dir):
-        subdirs[:] = sorted(d for d in subdirs if d != "__pycache__" and not d.startswith("."))
+        subdirs[:] = sorted(d for d in subdirs if d not in NOT_SHIPPED and not d.startswith("."))
         for name in sorted(files):
             if name.endswith(".py"):
                 path = os.path.join(directory, name)

@@ -49,17 +49,18 @@ def test_zip_has_exactly_the_expected_top_level_entries(built):
     assert files["ASSIGNMENT"] == b"rnn-basics\n"
 
 
-def test_zip_holds_every_py_file_of_the_package_and_nothing_else(built):
+def test_zip_holds_every_py_file_of_the_package_but_the_hostile_corpus(built):
     files = built[1]
     package = os.path.dirname(dist.__file__)
     expected = set()
     for directory, subdirs, names in os.walk(package):
-        subdirs[:] = [d for d in subdirs if d != "__pycache__"]
+        subdirs[:] = [d for d in subdirs if d not in ("__pycache__", "hostile")]
         expected |= {"autograder/" + os.path.relpath(os.path.join(directory, n), package).replace(os.sep, "/")
                      for n in names if n.endswith(".py")}
     inside = {n for n in files if n.startswith("autograder/")}
     assert inside == expected
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in files)
+    assert not any(n.startswith("autograder/hostile/") for n in files)
     for must in ("autograder/__main__.py", "autograder/cli.py", "autograder/submission_dir.py",
                  "autograder/sandbox/worker.py", "autograder/assignments/rnn_basics/checks.py"):
         assert must in files
