@@ -1,11 +1,12 @@
 """The Gradescope-shaped run: build the zip, run setup.sh and run_autograder as Gradescope would.
 
-A fresh tree stands in for /autograder (RNNKIT_AUTOGRADER_ROOT): source/ (the unzipped zip),
-submission/, results/, and the venv setup.sh makes. setup.sh runs once per module with
-RNNKIT_TORCH_WHEEL_SOURCE=local (pip's default index; on the kit's machine a local CPU wheel),
-then each submission is graded by run_autograder as root: the reference, the blank notebook, a
-forging zip, and the hostile corpus of rnn-basics (autograder/hostile.py) at the real limits. Needs
-root (useradd, the worker's unprivileged user) and pip's index; slow (a venv with torch): marked `root`.
+The tree is the real /autograder when that path is free, else a fresh stand-in named by
+RNNKIT_AUTOGRADER_ROOT: source/ (the unzipped zip), submission/, results/, and the venv setup.sh
+makes. setup.sh runs once per module with RNNKIT_TORCH_WHEEL_SOURCE=local (pip's default index;
+on the kit's machine a local CPU wheel), then each submission is graded by run_autograder as
+root: the reference, the blank notebook, a forging zip, and the hostile corpus of rnn-basics
+(autograder/hostile/) at the real limits. Needs root (useradd, the worker's unprivileged user)
+and pip's index; slow (a venv with torch): marked `root`.
 """
 import io
 import json
@@ -37,14 +38,28 @@ pytestmark = [pytest.mark.root,
 
 
 def clean_env(root, **extra):
-    """The test's environment without its virtualenv, plus the autograder root."""
+    """The test's environment without its virtualenv, plus the autograder root (unless it is
+    the real /autograder, which the scripts use by default, as on Gradescope)."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME") and not k.startswith("RNNKIT_")}
     venv_bin = os.path.join(os.environ.get("VIRTUAL_ENV", "/nonexistent"), "bin")
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "/usr/bin:/bin").split(os.pathsep) if p != venv_bin)
-    env["RNNKIT_AUTOGRADER_ROOT"] = root
+    if root != REAL_ROOT:
+        env["RNNKIT_AUTOGRADER_ROOT"] = root
     env.update(extra)
     return env
+
+
+REAL_ROOT = "/autograder"
+
+
+def make_root():
+    """The real /autograder when it is free (root, and no such path yet), else a fresh stand-in."""
+    try:
+        os.mkdir(REAL_ROOT, 0o755)
+        return REAL_ROOT
+    except OSError:  # taken (or not ours to make): a stand-in under /tmp, not pytest's 0700 dirs
+        return tempfile.mkdtemp(prefix="rnnkit-gradescope-", dir="/tmp")
 
 
 def unzip(path, into):
@@ -72,15 +87,15 @@ def run_setup(root):
 
 @pytest.fixture(scope="module")
 def gradescope(tmp_path_factory):
-    """The root of a built /autograder stand-in (setup.sh already run, twice)."""
+    """The root of a built /autograder (or stand-in), setup.sh already run twice; removed after."""
     for path in (solution_path(AID), student_path(AID)):
         if not os.path.exists(path):
             pytest.skip(f"{path} is missing: run `make assign` (python -m autograder assign) first")
     zip_path = dist.build(AID, str(tmp_path_factory.mktemp("dist")))
-    # Not under pytest's 0700 tmp dirs: the worker's unprivileged user must reach the venv,
-    # as it reaches /autograder/venv on Gradescope.
-    root = tempfile.mkdtemp(prefix="rnnkit-gradescope-", dir="/tmp")
+    # The worker's unprivileged user must reach the venv, as it reaches /autograder/venv on Gradescope.
+    root = make_root()
     os.chmod(root, 0o755)
+    print(f"\nthe autograder root: {root}")
     try:
         for name in ("source", "submission", "results"):
             os.mkdir(os.path.join(root, name))

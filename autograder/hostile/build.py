@@ -119,7 +119,7 @@ class Context:
     marker: str
     decoy_dir: str
     judge_pid: int
-    results_paths: tuple = ("/autograder/results/results.json",)
+    results_paths: tuple = ()  # the real results.json of a Gradescope run (the decoys stand in elsewhere)
     kit: str = ROOT  # the grader's code as it is installed (on Gradescope: /autograder/source)
 
     @classmethod
@@ -131,7 +131,7 @@ class Context:
             with open(os.path.join(decoy_dir, name), "w") as f:
                 f.write('{"score": 0, "decoy": true}\n')
             os.chmod(os.path.join(decoy_dir, name), 0o666)
-        return cls(marker, decoy_dir, os.getpid(), tuple(results_paths) + cls.results_paths, kit)
+        return cls(marker, decoy_dir, os.getpid(), tuple(results_paths), kit)
 
     @property
     def decoys(self):
