@@ -106,9 +106,9 @@ CORPUS = [
     A("shadow-modules-in-cwd", "tamper", SHADOW_MODULES, message="is not defined|raised AttributeError",
       group="worker-tamper", once=True),
     A("fake-pass-lines-and-results", "tamper", FAKE_OUTPUT, message="cell {cell} raised RuntimeError", group="escape"),
-    A("forged-worker-replies", "tamper", FORGE_REPLIES, message="Passed.|returned True", once=True,
-      gap="the worker's description of an object is a claim the judge cannot verify: forged replies pass "
-          "structure checks (README: 'What is not protected')"),
+    # structure claims are checked against behaviour (rnn-basics q1 runs the claimed nn.RNN's weights)
+    A("forged-worker-replies", "tamper", FORGE_REPLIES, message="did not report the weights|returned|should be",
+      once=True),
     A("malformed-worker-replies", "tamper", MALFORMED_REPLIES, message="could not read the answer of your code",
       group="malformed", once=True),
     A("second-worker-by-fork", "tamper", FORK_SECOND_WORKER, costs=False, once=True),  # the child is ended at once

@@ -27,15 +27,48 @@ def _rnn_layer(w, name):
     return obj, obj.module["modules"][0][2]
 
 
+def _computes_as_described(w, name, obj, settings):
+    """The worker's description is a claim (a tampered worker can forge it); an nn.RNN holding
+    the weights the object reports must also compute what the object computes on a hidden input."""
+    state = obj.module.get("state")
+    if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise Fail(f"`{name}` did not report the weights of an nn.RNN; build it with torch.nn.RNN(...).")
+    keys = ("input_size", "hidden_size", "num_layers", "batch_first", "bidirectional")
+    if not all(type(settings.get(k)) in (int, bool) for k in keys) or settings["num_layers"] < 1:
+        return  # settings no nn.RNN could have: the settings check says what is wrong
+    if settings["num_layers"] > 1 and settings.get("dropout"):
+        return  # dropout between layers makes the output random in training mode
+    candidates = []
+    for nonlinearity in ("tanh", "relu"):
+        try:
+            candidate = torch.nn.RNN(**{k: settings[k] for k in keys}, nonlinearity=nonlinearity,
+                                     bias=any(k.startswith("bias") for k in state))
+            candidate.load_state_dict(state)
+        except (RuntimeError, ValueError, TypeError):
+            raise Fail(f"`{name}` reports weights that do not fit the nn.RNN it describes.") from None
+        candidates.append(candidate)
+    gen = torch.Generator().manual_seed(HIDDEN_SEED + 20)
+    x = torch.randn(3, 4, settings["input_size"], generator=gen)
+    got = w.call(name, x)
+    got = got[0] if isinstance(got, (tuple, list)) and got else got
+    with torch.no_grad():
+        if not any(isinstance(got, torch.Tensor) and got.shape == c(x)[0].shape and torch.allclose(got, c(x)[0], atol=1e-5)
+                   for c in candidates):
+            raise Fail(f"`{name}` did not compute what an nn.RNN with its own weights computes; "
+                       "build it with torch.nn.RNN(...) and do not change it afterwards.")
+
+
 # -- q1: build nn.RNN -------------------------------------------------------------------------
 @check("q1", "rnn is an nn.RNN", 1, visible=True)
 def rnn_is_rnn(w):
-    _rnn_layer(w, "rnn")
+    obj, settings = _rnn_layer(w, "rnn")
+    _computes_as_described(w, "rnn", obj, settings)
 
 
 @check("q1", "input size 10, hidden size 20, one layer", 1)
 def rnn_settings(w):
-    _, s = _rnn_layer(w, "rnn")
+    obj, s = _rnn_layer(w, "rnn")
+    _computes_as_described(w, "rnn", obj, s)
     if (s.get("input_size"), s.get("hidden_size")) == (20, 10):
         raise Fail("input_size and hidden_size are swapped: input_size is the number of features per "
                    "time step (10), hidden_size the size of the memory (20).")
