@@ -12,7 +12,7 @@ import traceback
 
 from . import results as gradescope
 from .checks import Fail, Probe, redact
-from .submission import SubmissionError, plan, read_notebook
+from .submission import SubmissionError, notebook_text, plan, read_notebook
 from .worker_client import StudentError, WorkerLost, WorkerProcess
 
 LOST_MESSAGES = {
@@ -137,7 +137,7 @@ class Grading:
         try:
             notebook = read_notebook(path, self.assignment.id)
             steps = plan(notebook, list(self.assignment.questions))
-            self.known = _text_of(notebook).lower()
+            self.known = notebook_text(notebook).lower()
         except SubmissionError as e:
             return gradescope.error_results(str(e), self.assignment.questions, time.monotonic() - started)
         cells_since_check = []
@@ -164,15 +164,19 @@ class Grading:
         return gradescope.build(self.tests, self._redact(output), elapsed, extra={"protection": self.protection})
 
 
+def grade_or_report(assignment, path, **options):
+    """Grade `path`; a bug of the kit or the machine still gives the student results (zero, and
+    KIT_FAILURE_MESSAGE), the traceback going to stderr for the course staff."""
+    started = time.monotonic()
+    try:
+        return Grading(assignment, **options).grade(path)
+    except Exception:
+        traceback.print_exc()
+        return gradescope.error_results(gradescope.KIT_FAILURE_MESSAGE, assignment.questions, time.monotonic() - started)
+
+
 class BudgetExhausted(Exception):
     """The submission's whole time budget is spent."""
-
-
-def _text_of(notebook):
-    """Every cell's source in the notebook, markdown included."""
-    sources = (c.get("source", "") for c in notebook.get("cells") or [] if isinstance(c, dict))
-    return "\n".join(s if isinstance(s, str) else "".join(x for x in s if isinstance(x, str))
-                     for s in sources if isinstance(s, (str, list)))
 
 
 def _with_notes(message, notes):

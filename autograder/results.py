@@ -24,6 +24,10 @@ def build(tests, output, execution_time, extra=None):
     return results
 
 
+KIT_FAILURE_MESSAGE = ("The autograder itself failed while grading this submission; this is not your fault. "
+                       "Please tell the course staff.")
+
+
 def error_results(message, questions, execution_time=0.0):
     """Zero on every question with one clear message: the submission could not be graded."""
     tests = [test_entry(f"{qid}: not graded", 0, points, message, True) for qid, points in questions.items()]

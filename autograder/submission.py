@@ -90,6 +90,19 @@ def _notebook_from_zip(raw, assignment_id):
         raise SubmissionError(f"The zip file could not be read ({e}). Export it again from the notebook.") from None
 
 
+def cell_source(cell):
+    """A cell's source as one string (nbformat allows a list of lines), or None when it is damaged."""
+    source = cell.get("source", "") if isinstance(cell, dict) else None
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        source = "".join(source)
+    return source if isinstance(source, str) else None
+
+
+def notebook_text(notebook):
+    """The sources of all readable cells, markdown included, one after another."""
+    return "\n".join(s for s in map(cell_source, notebook.get("cells") or []) if s is not None)
+
+
 def plan(notebook, question_ids):
     """The judge's steps: each code cell to run, and each question's check at its check cell.
 
@@ -101,10 +114,8 @@ def plan(notebook, question_ids):
     for index, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        source = cell.get("source", "")
-        if isinstance(source, list) and all(isinstance(line, str) for line in source):
-            source = "".join(source)
-        if not isinstance(source, str):  # a damaged cell: nothing a kernel could run either
+        source = cell_source(cell)
+        if source is None:  # a damaged cell: nothing a kernel could run either
             continue
         match = _CHECK_CELL.match(source)
         if match:

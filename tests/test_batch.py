@@ -10,6 +10,7 @@ import zipfile
 import nbformat
 import pytest
 
+from autograder import engine
 from autograder.batch import grade_folder
 from autograder.batch import run as batch_run
 from autograder.batch.discover import discover, load_metadata, parse_shard, select_shard
@@ -263,7 +264,7 @@ def test_a_crashing_grading_does_not_stop_the_batch(folder, tmp_path, monkeypatc
                 os._exit(3)
             return batch_run.results.error_results("unreadable", {"q1": 2}, 0.0)
 
-    monkeypatch.setattr(batch_run, "Grading", Crashing)
+    monkeypatch.setattr(engine, "Grading", Crashing)  # what grade_or_report builds
     stats = batch_run.grade_all("rnn-basics", discover(str(subs)), str(tmp_path / "out"), jobs=2, stream=io.StringIO())
     kinds = {r["id"]: r["error_kind"] for r in stats["rows"]}
     assert kinds == {"answers": "crash", "truncated": "submission"} and stats["crashes"] == 1

@@ -20,10 +20,9 @@ import os
 import signal
 import sys
 import time
-import traceback
 
 from .. import assignments, isolation, results
-from ..engine import Grading
+from ..engine import grade_or_report
 from ..worker_client import WorkerProcess
 from .discover import content_hash
 
@@ -86,19 +85,12 @@ def _grade_in_child(assignment_id, path, out_path, options):
         workers.append(WorkerProcess(seed=seed))
         return workers[-1]
 
-    started = time.monotonic()
-    try:
-        assignment = assignments.load(assignment_id)
-        outcome = Grading(assignment, worker_factory=tracked, **options).grade(path)
+    try:  # a bug of the kit still gives a results file, as `autograder grade` does
+        outcome = grade_or_report(assignments.load(assignment_id), path, worker_factory=tracked, **options)
     except _Stop:
         for w in workers:
             w.stop()
         os._exit(124)
-    except Exception:  # a bug of the kit: still a results file, like `autograder grade`
-        traceback.print_exc()
-        outcome = results.error_results(
-            "The autograder itself failed while grading this submission; this is not your fault. "
-            "Please tell the course staff.", assignments.load(assignment_id).questions, time.monotonic() - started)
     results.write(outcome, out_path)
 
 
@@ -289,7 +281,7 @@ def _finish(assignment, sub, key, digest, version, out_dir, seconds, exitcode, t
                    "your work; the course staff will look at it.")
     else:
         kind = "submission" if is_error(outcome) else ""
-        if kind and outcome["output"].startswith("The autograder itself failed"):
+        if kind and outcome["output"].startswith(results.KIT_FAILURE_MESSAGE):
             kind = "kit"
     if kind in ("timeout", "crash"):
         outcome = results.error_results(message, assignment.questions, seconds)

@@ -24,6 +24,8 @@ import tokenize
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from ..submission import cell_source
+
 K = 5  # tokens per shingle
 _KEEP = set(keyword.kwlist) | set(getattr(keyword, "softkwlist", [])) | set(dir(builtins))
 _SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER}
@@ -38,11 +40,6 @@ class Pair:
     jaccard: float  # Jaccard index of the distinctive shingles
     shared: int  # distinctive shingles in common
     cells: str  # answer cells (a's numbering) whose normalised code b also has, and the reference has not
-
-
-def _source(cell):
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
 
 
 def _lines_without_magics(source):
@@ -88,7 +85,7 @@ def normalise(source, names=None):
 
 
 def _code_cells(notebook):
-    return [(i, _source(c)) for i, c in enumerate(notebook.get("cells") or [], start=1)
+    return [(i, cell_source(c) or "") for i, c in enumerate(notebook.get("cells") or [], start=1)
             if isinstance(c, dict) and c.get("cell_type") == "code"]
 
 

@@ -16,6 +16,7 @@ import nbformat
 
 from .. import assignments
 from ..assign import ROOT, master_path, solution_path, student_path
+from ..submission import cell_source, notebook_text
 from .corpus import applicable
 
 DEFAULT_OPTIONS = {"cell_timeout": 10, "budget": 60}  # small limits keep the corpus fast
@@ -69,11 +70,11 @@ def _positions(notebook):
     """Where attack cells go: {where: [(base cell index, "before"|"after"), ...]}."""
     cells = notebook.cells
     code = [i for i, c in enumerate(cells) if _code(c)]
-    checks = [i for i in code if _CHECK.match(c_source(cells[i]))]
-    init = next((i for i in code if "otter.Notebook(" in c_source(cells[i])), -1)
-    setup = next(i for i in code if i > init and re.search(r"^\s*(import|from) torch", c_source(cells[i]), re.M))
+    checks = [i for i in code if _CHECK.match(cell_source(cells[i]))]
+    init = next((i for i in code if "otter.Notebook(" in cell_source(cells[i])), -1)
+    setup = next(i for i in code if i > init and re.search(r"^\s*(import|from) torch", cell_source(cells[i]), re.M))
     answer_cells = {max(j for j in code if j < i) for i in checks if any(j < i for j in code)}  # just before a check
-    defining = [(i, m) for i in sorted(answer_cells) for m in _DEFINES.findall(c_source(cells[i]))]
+    defining = [(i, m) for i in sorted(answer_cells) for m in _DEFINES.findall(cell_source(cells[i]))]
     target = next(((i, m) for i, m in defining if m[0] == "class"), None) or next(((i, m) for i, m in defining), None)
     where = {"setup": [(setup, "after")], "checks": [(i, "before") for i in checks],
              "last-check": [(checks[-1], "before")]}
@@ -82,18 +83,13 @@ def _positions(notebook):
     return where, (target[1][1], "class" if target[1][0] == "class" else "function") if target else (None, None)
 
 
-def c_source(cell):
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else source
-
-
 def answer_names(notebook):
     """Names the question cells define (assignments, functions, classes), per question in order."""
     per_question, current = [], set()
     for cell in notebook.cells:
         if not _code(cell):
             continue
-        source = c_source(cell)
+        source = cell_source(cell)
         if _CHECK.match(source):
             per_question.append(sorted(current))
             current = set()
@@ -181,7 +177,7 @@ def assemble(assignment_id, attacks, ctx, notebooks=None, base="blank"):
     if attacks and attacks[0].files is not None:
         texts = [nbformat.writes(notebooks[k]) for k in ("blank", "reference")]
         return Submission(assignment_id, attacks, base, files=attacks[0].files(*texts), first_cells={}, options=options,
-                          text=_notebook_text(notebooks[base]))
+                          text=notebook_text(notebooks[base]))
     notebook = notebooks[base]
     where, (target, kind) = _positions(notebook)
     values = _values(assignment_id, ctx, target, answer_names(notebooks["reference"]))
@@ -206,7 +202,7 @@ def assemble(assignment_id, attacks, ctx, notebooks=None, base="blank"):
     for number, cell in enumerate(cells, start=1):
         first.setdefault(cell.metadata.get("rnnkit_attack"), number)
     return Submission(assignment_id, list(attacks), base, notebook=built, first_cells=first, options=options,
-                      text=_notebook_text(built))
+                      text=notebook_text(built))
 
 
 def build_corpus(assignment_id, ctx=None, notebooks=None):
@@ -214,7 +210,3 @@ def build_corpus(assignment_id, ctx=None, notebooks=None):
     ctx = ctx or Context.create()
     notebooks = notebooks or published_notebooks(assignment_id)
     return [assemble(assignment_id, [a], ctx, notebooks) for a in applicable(assignment_id)]
-
-
-def _notebook_text(notebook):
-    return "\n".join(c_source(c) for c in notebook.cells if isinstance(c, dict))

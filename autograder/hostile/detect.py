@@ -13,7 +13,8 @@ from .. import assignments, isolation
 from .. import results as gradescope
 from ..assign import ROOT
 from ..worker_client import WorkerProcess
-from .build import _code, _notebook_text, c_source, published_notebooks, secret_files
+from ..submission import cell_source, notebook_text
+from .build import _code, published_notebooks, secret_files
 
 KIT_TREES = ("autograder", "solutions", "assignments")
 
@@ -48,7 +49,7 @@ def hidden_material(assignment_id, notebooks=None):
     the protocol derives from the grading seeds (sub_seed: they invert to the seed by brute force)."""
     from ..training.loop import sub_seed
     notebooks = notebooks or published_notebooks(assignment_id)
-    public = _notebook_text(notebooks["blank"])
+    public = notebook_text(notebooks["blank"])
     lines, seeds, values = set(), set(), set()
     package = assignments.PACKAGES[assignment_id]
     for path in secret_files(assignment_id):
@@ -76,7 +77,7 @@ def hidden_material(assignment_id, notebooks=None):
     values.update(str(sub_seed(s, tag)) for s in seeds for tag in ["init"] + [f"epoch{e}" for e in range(1, 201)])
     for cell in notebooks["reference"].cells:
         if _code(cell):
-            lines.update(l.strip() for l in c_source(cell).splitlines() if len(l.strip()) >= 25)
+            lines.update(l.strip() for l in cell_source(cell).splitlines() if len(l.strip()) >= 25)
     return {l for l in lines if l not in public}, seeds, {v for v in values if v not in public}
 
 

@@ -52,10 +52,11 @@ def _computes_as_described(w, name, obj, settings):
     got = w.call(name, x)
     got = got[0] if isinstance(got, (tuple, list)) and got else got
     with torch.no_grad():
-        if not any(isinstance(got, torch.Tensor) and got.shape == c(x)[0].shape and torch.allclose(got, c(x)[0], atol=1e-5)
-                   for c in candidates):
-            raise Fail(f"`{name}` did not compute what an nn.RNN with its own weights computes; "
-                       "build it with torch.nn.RNN(...) and do not change it afterwards.")
+        expected = [c(x)[0] for c in candidates]
+    if not any(isinstance(got, torch.Tensor) and got.shape == e.shape and torch.allclose(got, e, atol=1e-5)
+               for e in expected):
+        raise Fail(f"`{name}` did not compute what an nn.RNN with its own weights computes; "
+                   "build it with torch.nn.RNN(...) and do not change it afterwards.")
 
 
 # -- q1: build nn.RNN -------------------------------------------------------------------------
