@@ -1,4 +1,4 @@
-"""python -m autograder: see autograder/cli.py."""
+"""python -m autograder: the same command as `rnnkit` (autograder/cli.py)."""
 import sys
 
 from .cli import main

@@ -1,72 +1,68 @@
-"""The kit's command line: a thin layer over the library functions.
+"""rnnkit: the kit's one command line, a thin layer over the library functions.
 
-    python -m autograder grade ASSIGNMENT SUBMISSION -o results.json
-    python -m autograder grade-all ASSIGNMENT DIR -o OUTDIR   a folder: gradebook, report, plots
-    python -m autograder assign [ASSIGNMENT ...]       build student notebooks and solutions
-    python -m autograder dist [ASSIGNMENT ...]         build the Gradescope autograder zips
-    python -m autograder examples                      grade the bundled example submissions
+    rnnkit grade ASSIGNMENT SUBMISSION [-o results.json]   grade one submission (Gradescope does this)
+    rnnkit grade-all ASSIGNMENT DIR [-o OUTDIR]            a folder: gradebook, report, plots
+    rnnkit assign [ASSIGNMENT ...]                          build student notebooks and solutions
+    rnnkit dist [ASSIGNMENT ...]                            build the Gradescope autograder zips
+    rnnkit examples                                         grade the bundled example submissions
+    rnnkit calibrate [-o dist/calibration]                  train references, baselines, mistakes
+    rnnkit bench                                            grading time vs plain execution
+    rnnkit hostile [-o dist/hostile.md]                     grade the adversarial corpus
+    rnnkit new ID                                           scaffold a new assignment
+
+`python -m autograder` is the same command. Every usage error prints one `rnnkit ...: error:`
+line and exits 2. Each subcommand's module is imported only when it runs, so the Gradescope zip,
+which ships the judge but not the tools, still runs `grade`.
 """
 import argparse
-import os
+import importlib
 import sys
 
-
-def grade_command(args):
-    """Grade one submission; results.json is written whatever happens, then exit 0."""
-    from . import assignments, results
-    from .engine import grade_or_report
-    try:
-        assignment = assignments.load(args.assignment)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    outcome = grade_or_report(assignment, args.submission, cell_timeout=args.cell_timeout, budget=args.budget)
-    results.write(outcome, args.output)
-    print(results.summary_table(outcome))
-    return 0
-
-
-def assign_command(args):
-    from .assign import build_all
-    build_all(args.assignments or None)
-    return 0
+# command -> (module defining add_arguments(parser) and command(args), one-line help)
+COMMANDS = {
+    "grade": ("autograder.judge.command", "grade one submission (.ipynb, export zip or folder) into results.json"),
+    "grade-all": ("autograder.tools.batch", "grade a folder of submissions into a gradebook and report"),
+    "assign": ("autograder.tools.assign", "build student notebooks and reference solutions from the masters"),
+    "dist": ("autograder.tools.dist", "build the Gradescope autograder zips"),
+    "examples": ("autograder.tools.examples", "grade the bundled example submissions, print a table"),
+    "calibrate": ("autograder.tools.calibrate", "train references, baselines and mistakes on every calibration seed"),
+    "bench": ("autograder.tools.bench", "time grading against plain execution; grade-all against one after another"),
+    "hostile": ("autograder.tools.hostile.command", "grade every hostile corpus entry on its own, print the table"),
+    "new": ("autograder.tools.new", "scaffold a new assignment: master notebook, hidden checks, a mistake"),
+}
+PROG = "rnnkit"
 
 
-def dist_command(args):
-    from .dist import build_all
-    build_all(args.assignments or None, args.out)
-    return 0
+def known_assignment(value):
+    """argparse type: an assignment id with hidden checks, or a usage error naming the known ones."""
+    from . import assignments
+    if value not in assignments.available():
+        raise argparse.ArgumentTypeError(
+            f"unknown assignment {value!r}; known: {', '.join(assignments.available()) or 'none'}")
+    return value
 
 
-def examples_command(args):
-    from .examples import grade_examples
-    return grade_examples(args.out)
+class UsageError(Exception):
+    """A tool found its arguments unusable: printed as `rnnkit CMD: error: ...`, exit 2."""
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    grade = sub.add_parser("grade", help="grade one submission (.ipynb or export zip)")
-    grade.add_argument("assignment")
-    grade.add_argument("submission")
-    grade.add_argument("-o", "--output", default="results.json")
-    grade.add_argument("--cell-timeout", type=float, help="seconds per cell (default: the assignment's)")
-    grade.add_argument("--budget", type=float, help="seconds for the whole submission (default: the assignment's)")
-    grade.set_defaults(run=grade_command)
-    from . import batch
-    grade_all = sub.add_parser("grade-all", help="grade a folder of submissions into a gradebook and report")
-    batch.add_arguments(grade_all)
-    grade_all.set_defaults(run=batch.grade_all_command)
-    assign = sub.add_parser("assign", help="build student notebooks and reference solutions")
-    assign.add_argument("assignments", nargs="*")
-    assign.set_defaults(run=assign_command)
-    dist = sub.add_parser("dist", help="build Gradescope autograder zips")
-    dist.add_argument("assignments", nargs="*")
-    dist.add_argument("--out", default="dist")
-    dist.set_defaults(run=dist_command)
-    examples = sub.add_parser("examples", help="grade the bundled example submissions, print a table")
-    examples.add_argument("--out", default=os.path.join("dist", "examples"))
-    examples.set_defaults(run=examples_command)
-    args = parser.parse_args(argv)
-    return args.run(args)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    top = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0],
+                                  formatter_class=argparse.RawDescriptionHelpFormatter,
+                                  epilog="\n".join(f"  {name:<10} {text}" for name, (_, text) in COMMANDS.items()))
+    top.add_argument("command", choices=list(COMMANDS), metavar="COMMAND", help="one of the commands below")
+    if not argv or argv[0] in ("-h", "--help"):
+        top.print_help()
+        return 0 if argv else 2
+    if argv[0] not in COMMANDS:
+        top.parse_args(argv[:1])  # prints the usage and `error: argument COMMAND: invalid choice`, exits 2
+    name, rest = argv[0], argv[1:]
+    module = importlib.import_module(COMMANDS[name][0])
+    parser = argparse.ArgumentParser(prog=f"{PROG} {name}", description=COMMANDS[name][1])
+    module.add_arguments(parser)
+    args = parser.parse_args(rest)
+    try:
+        return module.command(args)
+    except UsageError as e:
+        parser.error(str(e))

@@ -9,9 +9,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from autograder import assignments  # noqa: E402
-from autograder.assign import solution_path, student_path  # noqa: E402
-from autograder.engine import Grading  # noqa: E402
-from autograder.results import per_question, validate  # noqa: E402
+from autograder.judge.engine import Grading  # noqa: E402
+from autograder.judge.results import per_question, validate  # noqa: E402
+from autograder.paths import solution_path, student_path  # noqa: E402
 
 
 def pytest_configure(config):

@@ -5,9 +5,11 @@ import json
 import nbformat
 import pytest
 
-from autograder.assign import assignment_ids, render, solution_path, student_path
-from autograder.assign.leak_check import find_leaks
-from autograder.assign.normalize import normalize
+from autograder.assignments import assignment_ids
+from autograder.paths import solution_path, student_path
+from autograder.tools.assign import render
+from autograder.tools.assign.leak_check import find_leaks
+from autograder.tools.assign.normalize import normalize
 from autograder.assignments.rnn_basics.checks import ANSWER_KEY, Q4_EDGES, Q5_EDGES
 
 IDS = assignment_ids()

@@ -11,8 +11,8 @@ import sys
 import nbformat
 import pytest
 
-from autograder.hostile.corpus import zip_bytes
-from autograder.results import validate
+from autograder.judge.results import validate
+from autograder.tools.hostile.corpus import zip_bytes
 from conftest import ROOT
 
 
@@ -59,7 +59,7 @@ def test_missing_file_gets_results_too(tmp_path):
 def test_unknown_assignment_is_a_usage_error(tmp_path):
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", "nope", "x.ipynb"], cwd=ROOT,
                           capture_output=True, text=True)
-    assert done.returncode == 2 and "known: rnn-basics" in done.stderr
+    assert done.returncode == 2 and "error:" in done.stderr and "rnn-basics" in done.stderr
 
 
 def test_export_zip_and_renamed_notebook_are_graded(tmp_path):

@@ -10,15 +10,17 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder import engine
-from autograder.batch import grade_folder
-from autograder.batch import run as batch_run
-from autograder.batch.discover import discover, load_metadata, parse_shard, select_shard
-from autograder.batch.gradebook import merge, read_grades
-from autograder.batch.report import normalise_message
-from autograder.batch.similarity import find_pairs, normalise
-from autograder.examples import example_submissions
-from autograder.variants import insert_after
+from autograder.authoring.mistakes import insert_after
+from autograder.judge import engine
+from autograder.tools.batch import grade_folder
+from autograder.tools.batch import run as batch_run
+from autograder.tools.batch.discover import discover, load_metadata, parse_shard, select_shard
+from autograder.tools.batch.gradebook import merge, read_grades
+from autograder.tools.batch.report import normalise_message
+from autograder.tools.batch.similarity import find_pairs, normalise
+from autograder.tools.examples import example_submissions
+
+pytestmark = pytest.mark.slow  # make test-fast skips this file
 
 OPTIONS = {"jobs": 2, "cell_timeout": 5, "budget": 120}
 
@@ -302,12 +304,14 @@ def test_command_line(folder, tmp_path):
     subs.mkdir()
     for name in ("answers.py", "truncated.ipynb"):
         shutil.copy(folder["subs"] / name, subs)
-    base = [sys.executable, "-m", "autograder.batch", "rnn-basics", str(subs), "-o", str(tmp_path / "out")]
+    base = [sys.executable, "-m", "autograder", "grade-all", "rnn-basics", str(subs), "-o", str(tmp_path / "out")]
     done = subprocess.run(base + ["-j", "2"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "2 submissions: 2 graded now" in done.stdout and "2/2 done, 2 failed" in done.stderr
     assert len(read_grades(tmp_path / "out" / "grades.csv")) == 2
     for bad in (["--shard", "3/2"], ["-o", str(tmp_path / "x"), "--budget", "nope"]):
         assert subprocess.run(base + bad, cwd=ROOT, capture_output=True, timeout=300).returncode == 2
-    from autograder.batch import main
-    assert main(["no-such-assignment", str(subs), "-o", str(tmp_path / "y")]) == 2
+    from autograder.cli import main
+    with pytest.raises(SystemExit) as exit_:
+        main(["grade-all", "no-such-assignment", str(subs), "-o", str(tmp_path / "y")])
+    assert exit_.value.code == 2

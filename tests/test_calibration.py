@@ -10,13 +10,20 @@ import json
 import pytest
 import torch
 
-from autograder import calibrate
+from autograder.tools import calibrate
 from autograder.assignments.overfitting import protocol as overfitting
 from autograder.assignments.rnn_pipeline import protocol as rnn_pipeline
 from autograder.assignments.sequence_memory import protocol as sequence_memory
-from autograder.sandbox.training_session import TrainingSession
-from autograder.training import candidates
-from autograder.training.loop import accuracy, train
+from autograder.authoring.training import accuracy, train
+from autograder.tools import candidates
+from autograder.worker.training_session import TrainingSession
+
+RNN_PREDICTOR = candidates.solution_class("sequence-memory", "RNNPredictor")
+LSTM_PREDICTOR = candidates.solution_class("sequence-memory", "LSTMPredictor")
+BIG_RNN_PREDICTOR = candidates.solution_class("sequence-memory", "RNNPredictor", mistake="q1-50k-parameters")
+SIMPLE_RNN = candidates.solution_class("overfitting", "SimpleRNN")
+REFERENCE_CONFIG = candidates.solution_literal("overfitting", "config")
+OVERFITTING_CONFIG = candidates.solution_literal("overfitting", "starting_config")
 
 torch.set_num_threads(1)
 
@@ -93,16 +100,16 @@ def test_overfitting_data_has_exact_label_noise_and_clean_validation():
 
 
 def test_config_ranges_accept_the_candidates_and_reject_bad_configs():
-    assert overfitting.config_problems(candidates.REFERENCE_CONFIG) == []
-    assert overfitting.config_problems(candidates.OVERFITTING_CONFIG) == []
-    bad = dict(candidates.REFERENCE_CONFIG, lr=5.0)
+    assert overfitting.config_problems(REFERENCE_CONFIG) == []
+    assert overfitting.config_problems(OVERFITTING_CONFIG) == []
+    bad = dict(REFERENCE_CONFIG, lr=5.0)
     del bad["patience"]
     problems = overfitting.config_problems(bad)
     assert any("'patience'" in p for p in problems) and any("'lr'" in p for p in problems)
-    assert overfitting.config_problems(dict(candidates.REFERENCE_CONFIG, hidden_size=32.5))
-    assert overfitting.config_problems(dict(candidates.REFERENCE_CONFIG, epochs=True))
+    assert overfitting.config_problems(dict(REFERENCE_CONFIG, hidden_size=32.5))
+    assert overfitting.config_problems(dict(REFERENCE_CONFIG, epochs=True))
     with pytest.raises(ValueError, match="outside"):
-        overfitting.run(_session(candidates.SIMPLE_RNN), 1, bad)
+        overfitting.run(_session(SIMPLE_RNN), 1, bad)
 
 
 def _session(source):
@@ -114,27 +121,28 @@ def _session(source):
 def test_parameter_limit_separates_the_big_model():
     def n_params(source, name):
         return _session(source).new_model(name, sequence_memory.MODEL_ARGS, {}, 0)["n_params"]
-    assert n_params(candidates.RNN_PREDICTOR, "RNNPredictor") == 666
-    assert n_params(candidates.LSTM_PREDICTOR, "LSTMPredictor") <= sequence_memory.PARAM_LIMIT
-    assert n_params(candidates.BIG_RNN_PREDICTOR, "RNNPredictor") > 25 * sequence_memory.PARAM_LIMIT
+    assert n_params(RNN_PREDICTOR, "RNNPredictor") == 666
+    assert n_params(LSTM_PREDICTOR, "LSTMPredictor") <= sequence_memory.PARAM_LIMIT
+    assert n_params(BIG_RNN_PREDICTOR, "RNNPredictor") > 25 * sequence_memory.PARAM_LIMIT
 
 
 # The gate: references pass and documented baselines fail on every calibration seed.
-GATED = [(check, cand) for check in candidates.CHECKS if check.graded
+GATED = [(aid, check, cand) for aid, check in candidates.calibrated_checks() if check.graded
          for cand in check.candidates
          if cand.role in ("reference", "baseline") and cand.expect_pass is not None]
 
 
-@pytest.mark.parametrize("check,candidate", GATED,
-                         ids=[f"{c.assignment}-{k.label}" for c, k in GATED])
-def test_calibration_gate_on_every_seed(check, candidate):
-    protocol = calibrate.protocol_of(check)
+@pytest.mark.slow
+@pytest.mark.parametrize("aid,check,candidate", GATED,
+                         ids=[f"{a}-{k.label}" for a, c, k in GATED])
+def test_calibration_gate_on_every_seed(aid, check, candidate):
+    protocol = calibrate.protocol_of(aid)
     assert len(protocol.CALIBRATION_SEEDS) >= 20
     assert 1 <= len(protocol.GRADING_SEEDS) <= 2
     assert set(protocol.GRADING_SEEDS) <= set(protocol.CALIBRATION_SEEDS)
     wrong = {}
     for seed in protocol.CALIBRATION_SEEDS:
-        outcome = calibrate.train_candidate(check, candidate, seed)
+        outcome = calibrate.train_candidate(aid, check, candidate, seed)
         if bool(protocol.passes(outcome)) != candidate.expect_pass:
             wrong[seed] = (round(outcome.val_acc, 3), round(outcome.train_acc, 3))
     should = "pass" if candidate.expect_pass else "fail"
@@ -142,14 +150,14 @@ def test_calibration_gate_on_every_seed(check, candidate):
 
 
 def test_same_model_and_seed_give_identical_results():
-    check = next(c for c in candidates.CHECKS if c.assignment == "overfitting")
+    check = next(c for a, c in candidates.calibrated_checks() if a == "overfitting")
     reference = check.candidates[0]   # dropout: also checks the dropout masks are seeded
-    first = calibrate.train_candidate(check, reference, overfitting.GRADING_SEEDS[0])
-    second = calibrate.train_candidate(check, reference, overfitting.GRADING_SEEDS[0])
+    first = calibrate.train_candidate("overfitting", check, reference, overfitting.GRADING_SEEDS[0])
+    second = calibrate.train_candidate("overfitting", check, reference, overfitting.GRADING_SEEDS[0])
     assert (first.val_acc, first.train_acc, first.epochs_run) == \
         (second.val_acc, second.train_acc, second.epochs_run)
     assert first.curve == second.curve
-    other = calibrate.train_candidate(check, reference, overfitting.GRADING_SEEDS[1])
+    other = calibrate.train_candidate("overfitting", check, reference, overfitting.GRADING_SEEDS[1])
     assert other.curve != first.curve
 
 
@@ -191,7 +199,7 @@ def test_training_session_explains_wrong_outputs():
 
 
 def test_training_session_reports_structure_as_plain_data():
-    info = _session(candidates.SIMPLE_RNN).new_model("SimpleRNN", [10, 32, 2], {}, 0)
+    info = _session(SIMPLE_RNN).new_model("SimpleRNN", [10, 32, 2], {}, 0)
     json.dumps(info)
     by_name = {name: (kind, attrs) for name, kind, attrs in info["modules"]}
     assert by_name["rnn"] == ("RNN", {"input_size": 10, "hidden_size": 32, "num_layers": 2,
@@ -253,12 +261,12 @@ def test_report_writer_produces_markdown_json_and_plots(tmp_path):
     report = calibrate.run_calibration(tmp_path, seeds=1, log=lambda message: None)
     assert report["ok"], report["failures"]
     text = (tmp_path / "report.md").read_text()
-    for check in candidates.CHECKS:
+    for _, check in candidates.calibrated_checks():
         assert f"## {check.name}" in text
         for cand in check.candidates:
             assert cand.label in text
     pngs = sorted(tmp_path.glob("*.png"))
-    assert len(pngs) == 2 * len(candidates.CHECKS)
+    assert len(pngs) == 2 * len(candidates.calibrated_checks())
     for png in pngs:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"]({png.name})" in text

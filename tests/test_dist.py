@@ -11,8 +11,10 @@ import zipfile
 
 import pytest
 
-from autograder import assignments, dist, results
-from autograder.submission_dir import find_submission_file, missing_message
+from autograder import assignments
+from autograder.judge import results
+from autograder.judge.submission_dir import find_submission_file, missing_message
+from autograder.tools import dist
 
 AID = "rnn-basics"
 QUESTIONS = {"q1": 2, "q2": 2, "q3": 3, "q4": 2, "q5": 2, "q6": 3, "q7": 4, "q8": 2}
@@ -49,21 +51,18 @@ def test_zip_has_exactly_the_expected_top_level_entries(built):
     assert files["ASSIGNMENT"] == b"rnn-basics\n"
 
 
-def test_zip_holds_every_py_file_of_the_package_but_the_hostile_corpus(built):
+def test_zip_holds_what_grading_needs_and_only_its_own_assignment(built):
     files = built[1]
-    package = os.path.dirname(dist.__file__)
-    expected = set()
-    for directory, subdirs, names in os.walk(package):
-        subdirs[:] = [d for d in subdirs if d not in ("__pycache__", "hostile")]
-        expected |= {"autograder/" + os.path.relpath(os.path.join(directory, n), package).replace(os.sep, "/")
-                     for n in names if n.endswith(".py")}
     inside = {n for n in files if n.startswith("autograder/")}
-    assert inside == expected
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in files)
-    assert not any(n.startswith("autograder/hostile/") for n in files)
-    for must in ("autograder/__main__.py", "autograder/cli.py", "autograder/submission_dir.py",
-                 "autograder/sandbox/worker.py", "autograder/assignments/rnn_basics/checks.py"):
+    assert not any(n.startswith("autograder/tools/") for n in inside)  # no corpus, no calibration
+    shipped_assignments = {n.split("/")[2] for n in inside if n.startswith("autograder/assignments/")}
+    assert shipped_assignments == {"__init__.py", "rnn_basics"}  # not the other assignments
+    assert "autograder/assignments/rnn_basics/mistakes.py" not in inside
+    for must in ("autograder/__main__.py", "autograder/cli.py", "autograder/judge/engine.py",
+                 "autograder/worker/worker.py", "autograder/wire.py", "autograder/assignments/rnn_basics/checks.py"):
         assert must in files
+    assert json.loads(files["autograder/assignments/rnn_basics/points.json"]) == assignments.load(AID).questions
 
 
 def test_scripts_are_executable_in_the_zip(built):

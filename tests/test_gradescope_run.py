@@ -22,8 +22,9 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder import dist, hostile, results
-from autograder.assign import solution_path, student_path
+from autograder.judge import results
+from autograder.paths import solution_path, student_path
+from autograder.tools import dist, hostile
 
 AID = "rnn-basics"
 QUESTIONS = {"q1": 2, "q2": 2, "q3": 3, "q4": 2, "q5": 2, "q6": 3, "q7": 4, "q8": 2}
@@ -32,7 +33,7 @@ NO_NETWORK = re.compile(r"No matching distribution found|Could not find a versio
                         r"NewConnectionError|Temporary failure in name resolution|Network is unreachable|"
                         r"ConnectionError|ReadTimeoutError|Failed to establish a new connection", re.I)
 
-pytestmark = [pytest.mark.root,
+pytestmark = [pytest.mark.root, pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0, reason="the Gradescope run needs root: Gradescope runs "
                                  "setup.sh and run_autograder as root, and the worker's user is made with useradd")]
 

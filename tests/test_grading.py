@@ -1,19 +1,21 @@
 """Every assignment graded end to end: reference, blank notebook and every common mistake."""
-import importlib
-
 import pytest
 
 from autograder import assignments
-from autograder.assign import assignment_ids
-from autograder.variants import apply
+from autograder.assignments import assignment_ids
+from autograder.authoring.mistakes import apply
 from conftest import messages
 
 IDS = assignment_ids()
-MISTAKES = [(aid, m) for aid in IDS for m in importlib.import_module(
-    f"autograder.assignments.{assignments.PACKAGES[aid]}.mistakes").MISTAKES]
+MISTAKES = [(aid, m) for aid in IDS for m in assignments.module(aid, "mistakes").MISTAKES]
+FAST = "rnn-basics"  # no training: its reference and blank notebook stay in make test-fast
 
 
-@pytest.mark.parametrize("assignment_id", IDS)
+def _slow_unless_fast(aid):
+    return pytest.param(aid, marks=() if aid == FAST else pytest.mark.slow, id=aid)
+
+
+@pytest.mark.parametrize("assignment_id", [_slow_unless_fast(a) for a in IDS])
 def test_reference_scores_full_marks_three_times(published, grade, assignment_id):
     _, solution = published(assignment_id)
     total = sum(assignments.load(assignment_id).questions.values())
@@ -21,7 +23,7 @@ def test_reference_scores_full_marks_three_times(published, grade, assignment_id
     assert scores == [total] * 3
 
 
-@pytest.mark.parametrize("assignment_id", IDS)
+@pytest.mark.parametrize("assignment_id", [_slow_unless_fast(a) for a in IDS])
 def test_blank_notebook_scores_zero_with_a_message_per_question(published, grade, assignment_id):
     student, _ = published(assignment_id)
     results, table = grade(assignment_id, student)
@@ -36,6 +38,7 @@ def test_blank_rnn_basics_points_at_the_blanks(published, grade):
     assert "blank `...`" in messages(results, "q1")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment_id,mistake", MISTAKES, ids=[f"{a}:{m.name}" for a, m in MISTAKES])
 def test_common_mistake_loses_its_question_with_its_message(published, grade, assignment_id, mistake):
     _, solution = published(assignment_id)

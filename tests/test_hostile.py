@@ -17,13 +17,14 @@ import subprocess
 
 import pytest
 
-from autograder import hostile
+from autograder.tools import hostile
 
 IDS = hostile.published_ids()
 TRAINING = [aid for aid in IDS if hostile.is_training(aid)]
 BY_NAME = {a.name: a for a in hostile.CORPUS}
 
-pytestmark = pytest.mark.skipif(bool(hostile.preconditions()), reason=f"unsafe here: {hostile.preconditions()}")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(bool(hostile.preconditions()), reason=f"unsafe here: {hostile.preconditions()}")]
 
 
 def home(attack):

@@ -4,7 +4,7 @@ The end-to-end case, code that stashes the inputs it is called with and raises t
 cell, is the corpus entry `stash-inputs-leak-later` (tests/test_hostile.py); the engine leaves
 alone the words the submission itself contains, which tests/test_grading.py's messages need.
 """
-from autograder.checks import HIDDEN_MARK, plain_values, redact
+from autograder.judge.redaction import HIDDEN_MARK, plain_values, redact
 
 
 def test_plain_values_are_strings_of_four_and_integers_of_four_digits():

@@ -7,7 +7,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder.assign import solution_path, student_path
+from autograder.paths import solution_path, student_path
+
+pytestmark = pytest.mark.slow  # make test-fast skips this file
 
 
 def execute(path, workdir):

@@ -5,7 +5,7 @@ import os
 import pytest
 import torch
 
-from autograder.sandbox import wire
+from autograder import wire
 
 
 def roundtrip(value):

@@ -6,13 +6,13 @@ the last step's output, and no dropout in eval mode.
 """
 import torch
 
-from ...checks import Assignment, Fail, SessionModel
-from ...training.judging import describe_runs, expect_shape, modules_of, note, train_on_seeds
+from ...authoring import Assignment, Fail
+from ...judge.probe import SessionModel
+from ...authoring.training_checks import describe_runs, expect_shape, modules_of, note, train_on_seeds
 from . import protocol
 
 assignment = Assignment(
-    id="overfitting", title="overfitting (fixing an overfitting RNN)",
-    questions={"q1": 2, "q2": 2, "q3": 6}, cell_timeout=90, budget=360)
+    id="overfitting", title="overfitting (fixing an overfitting RNN)", cell_timeout=90, budget=360)
 check = assignment.check
 
 ARGS = [protocol.INPUT_SIZE, 32, protocol.N_CLASSES]

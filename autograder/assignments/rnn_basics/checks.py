@@ -7,12 +7,10 @@ import random
 
 import torch
 
-from ...checks import Assignment, Fail
+from ...authoring import Assignment, Fail
 
 assignment = Assignment(
-    id="rnn-basics", title="rnn-basics (nn.RNN basics)",
-    questions={"q1": 2, "q2": 2, "q3": 3, "q4": 2, "q5": 2, "q6": 3, "q7": 4, "q8": 2},
-    cell_timeout=30, budget=180)
+    id="rnn-basics", title="rnn-basics (nn.RNN basics)", cell_timeout=30, budget=180)
 check = assignment.check
 
 HIDDEN_SEED = 20261122  # hidden input generation; the inputs are fixed, so grades are repeatable
@@ -345,4 +343,4 @@ def _answer_check(number):
 
 
 for _number in ANSWER_KEY:
-    check("q8", f"practice question {_number}", 0.4)(_answer_check(_number))
+    check("q8", f"practice question {_number}")(_answer_check(_number))

@@ -3,7 +3,7 @@
 Each must lose its question's points with its teaching message (tests/test_mistakes.py) and
 is graded in `make`'s example table. q1 and q2 mistakes also break q3, which runs the RNN.
 """
-from ...variants import Mistake
+from ...authoring import Mistake
 
 MISTAKES = [
     Mistake("q1-zero-layers", "num_layers=1)\n# END", "num_layers=0)\n# END", {"q1", "q3"}, "num_layers"),

@@ -4,13 +4,13 @@ Inputs are the grader's synthetic sequences (protocol.py); the labels never leav
 """
 import torch
 
-from ...checks import Assignment, Fail, SessionModel
-from ...training.judging import describe_runs, expect_shape, modules_of, note, train_on_seeds
+from ...authoring import Assignment, Fail
+from ...judge.probe import SessionModel
+from ...authoring.training_checks import describe_runs, expect_shape, modules_of, note, train_on_seeds
 from . import protocol
 
 assignment = Assignment(
-    id="rnn-pipeline", title="rnn-pipeline (an nn.RNN sequence classifier)",
-    questions={"q1": 2, "q2": 2, "q3": 2, "q4": 4}, cell_timeout=60, budget=300)
+    id="rnn-pipeline", title="rnn-pipeline (an nn.RNN sequence classifier)", cell_timeout=60, budget=300)
 check = assignment.check
 
 

@@ -10,7 +10,7 @@ last weights scored; pass iff validation accuracy >= THRESHOLD.
 """
 import torch
 
-from autograder.training.loop import sub_seed, train
+from autograder.authoring.training import sub_seed, train
 
 N_SEQUENCES, SEQ_LEN, N_FEATURES, N_CLASSES = 1000, 10, 5, 3
 N_TRAIN = 800
@@ -45,6 +45,9 @@ def run(session, seed, class_name="SequenceClassifier"):
                     num_classes=N_CLASSES)
     outcome.model = info
     return outcome
+
+
+RULE = f"val acc >= {THRESHOLD}"  # what passes() says, for reports
 
 
 def passes(outcome):

@@ -7,15 +7,14 @@ import functools
 
 import torch
 
-from ...checks import Assignment, Fail
-from ...sandbox.reference_models import NextNumberModel
-from ...sandbox.training_session import TrainingSession
-from ...training.judging import describe_runs, expect_shape, modules_of, note, train_on_seeds
+from ...authoring import Assignment, Fail
+from ...worker.reference_models import NextNumberModel
+from ...worker.training_session import TrainingSession
+from ...authoring.training_checks import describe_runs, expect_shape, modules_of, note, train_on_seeds
 from . import protocol
 
 assignment = Assignment(
-    id="sequence-memory", title="sequence-memory (why RNNs handle sequences)",
-    questions={"q1": 6, "q2": 2, "q3": 2}, cell_timeout=60, budget=300)
+    id="sequence-memory", title="sequence-memory (why RNNs handle sequences)", cell_timeout=60, budget=300)
 check = assignment.check
 
 SAMPLE = torch.tensor([[3, 4, 5, 6], [9, 1, 3, 5], [0, 3, 6, 9]])  # (batch 3, seq_len 4)

@@ -1,0 +1,233 @@
+"""What must hold whatever a submission did, and the detectors that check it: nothing hidden in
+what the student sees, no file outside scratch changed, no process of the worker left.
+"""
+import ast
+import hashlib
+import importlib
+import os
+import pwd
+import re
+import time
+
+from ... import assignments
+from ...judge import isolation
+from ...judge import results as gradescope
+from ...judge.plan import cell_source, notebook_text
+from ...judge.worker_client import WorkerProcess
+from ...paths import ROOT, package_name
+from .build import _code, published_notebooks, secret_files
+
+KIT_TREES = ("autograder", "solutions", "assignments")
+
+def visible_text(results):
+    """Everything of results.json a student sees: the summary, each test's name and message."""
+    if not isinstance(results, dict):
+        return ""
+    parts = [str(results.get("output", ""))]
+    for t in results.get("tests") or []:
+        parts += [str(t.get("name", "")), str(t.get("output", ""))]
+    try:
+        parts.append(gradescope.summary_table(results))
+    except Exception:
+        pass
+    return "\n".join(parts)
+
+
+def _string_lines(source):
+    """Line numbers inside multi-line strings (docstrings, long messages): not code."""
+    lines = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.end_lineno > node.lineno:
+            lines.update(range(node.lineno, node.end_lineno + 1))
+    return lines
+
+
+
+
+def hidden_material(assignment_id, notebooks=None):
+    """What no student may see: distinctive lines of the hidden checks/protocol and of the reference
+    solution, the grading seeds, and values: the strings of the hidden input lists and the seeds
+    the protocol derives from the grading seeds (sub_seed: they invert to the seed by brute force)."""
+    from ...authoring.training import sub_seed
+    notebooks = notebooks or published_notebooks(assignment_id)
+    public = notebook_text(notebooks["blank"])
+    lines, seeds, values = set(), set(), set()
+    package = package_name(assignment_id)
+    for path in secret_files(assignment_id):
+        if not path.endswith(".py"):
+            continue
+        with open(path) as f:
+            source = f.read()
+        skip = _string_lines(source)
+        for number, line in enumerate(source.splitlines(), start=1):
+            line = line.strip()
+            if len(line) >= 25 and number not in skip and not line.startswith(("import ", "from ", "#")):
+                lines.add(line)
+        for node in ast.parse(source).body:  # module-level lists and tuples of plain data: inputs
+            if isinstance(node, ast.Assign) and isinstance(node.value, (ast.List, ast.Tuple)):
+                try:
+                    ast.literal_eval(node.value)
+                except ValueError:
+                    continue
+                values.update(n.value for n in ast.walk(node.value) if isinstance(n, ast.Constant)
+                              and isinstance(n.value, str) and len(n.value) >= 5)
+        module = importlib.import_module(f"autograder.assignments.{package}.{os.path.basename(path)[:-3]}")
+        for name, value in vars(module).items():
+            if "SEED" in name and "CALIBRATION" not in name:
+                seeds.update(v for v in (value if isinstance(value, (list, tuple)) else [value]) if type(v) is int)
+    values.update(str(sub_seed(s, tag)) for s in seeds for tag in ["init"] + [f"epoch{e}" for e in range(1, 201)])
+    for cell in notebooks["reference"].cells:
+        if _code(cell):
+            lines.update(l.strip() for l in cell_source(cell).splitlines() if len(l.strip()) >= 25)
+    return {l for l in lines if l not in public}, seeds, {v for v in values if v not in public}
+
+
+def find_leaks(text, material, submitted_text, sent_values=()):
+    lines, seeds, values = material
+    found = [f"line: {l[:80]}" for l in lines if l in text and l not in submitted_text]
+    for seed in seeds:
+        if re.search(rf"seed\D{{0,40}}\b{seed}\b", text, re.I) or (len(str(seed)) >= 7 and re.search(rf"\b{seed}\b", text)):
+            found.append(f"seed {seed}")
+    for value in sorted(values | set(sent_values)):
+        if value not in submitted_text and re.search(rf"(?<![\w.]){re.escape(value)}(?![\w.])", text):
+            found.append(f"grader input: {value[:40]!r}")
+    return found
+
+
+_WORKER_SCRIPT = re.compile(r"/rnnkit-[^/ ]+/kit/worker\.py")
+
+
+def _host_pid_namespace():
+    return os.readlink("/proc/self/ns/pid")
+
+
+class Watch:
+    def __init__(self):
+        self.roots, self.namespaces, self.sent = [], set(), []
+
+    def factory(self, seed=0):
+        return _WatchedWorker(self, seed=seed)
+
+    def sent_values(self):
+        """Plain strings (5+ characters) and large ints the judge sent in calls: hidden inputs, seeds."""
+        found = set()
+
+        def walk(value):
+            if isinstance(value, dict):
+                if not ({"$tensor", "$nn"} & set(value)):
+                    for v in value.values():
+                        walk(v)
+            elif isinstance(value, (list, tuple)):
+                for v in value:
+                    walk(v)
+            elif type(value) is int and abs(value) >= 100_000:
+                found.add(str(value))
+            elif isinstance(value, str) and len(value) >= 5 and not value.startswith("$"):
+                found.add(value)
+        for op, fields in self.sent:
+            if op in ("call", "session"):
+                walk([fields.get("args"), fields.get("kwargs")])
+        return sorted(found)
+
+    def leftovers(self, marker, wait=3.0):
+        """Processes that outlived grading: in a PID namespace of our workers (namespace numbers are
+        reused, so only processes started before grading ended and not another grading's worker),
+        the worker user's in the host namespace, and any with the marker or our scratch paths."""
+        ended, deadline = time.time(), time.monotonic() + wait
+        try:
+            uid = pwd.getpwnam(isolation.WORKER_USER).pw_uid if os.geteuid() == 0 else None
+        except KeyError:
+            uid = None
+        host = _host_pid_namespace()
+        with open("/proc/stat") as f:
+            boot = next(int(l.split()[1]) for l in f if l.startswith("btime"))
+        while True:
+            found = []
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        cmdline = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+                    with open(f"/proc/{pid}/stat") as f:
+                        stat = f.read().rsplit(")", 1)[1].split()
+                    with open(f"/proc/{pid}/status") as f:
+                        owner = int(next(l for l in f if l.startswith("Uid:")).split()[1])
+                    ns = os.readlink(f"/proc/{pid}/ns/pid")
+                except (OSError, StopIteration):
+                    continue
+                if stat[0] == "Z" or int(pid) == os.getpid():
+                    continue
+                started = boot + int(stat[19]) / os.sysconf("SC_CLK_TCK")
+                named = marker in cmdline or any(r in cmdline for r in self.roots)
+                foreign = bool(_WORKER_SCRIPT.search(cmdline)) and not named  # another grading's worker
+                if named or (not foreign and started <= ended + 1 and (
+                        ns in self.namespaces or (owner == uid and ns == host))):
+                    found.append(f"{pid} {cmdline[:80]}")
+            if not found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.2)
+
+
+class _WatchedWorker(WorkerProcess):
+    def __init__(self, watch, **kwargs):
+        super().__init__(**kwargs)
+        self.watch = watch
+
+    def start(self):
+        try:
+            return super().start()
+        finally:
+            if self.scratch is not None:
+                self.watch.roots.append(self.scratch.root)
+            if self.proc is not None:
+                try:
+                    with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
+                        children = f.read().split()
+                    self.watch.namespaces.update(os.readlink(f"/proc/{c}/ns/pid") for c in children)
+                except OSError:
+                    pass
+                self.watch.namespaces.discard(_host_pid_namespace())
+
+    def request(self, op, timeout, **fields):
+        self.watch.sent.append((op, fields))
+        return super().request(op, timeout, **fields)
+
+
+def tree_state(ctx=None, trees=None):
+    """Content hashes of the kit (autograder/, solutions/, assignments/, no caches) and of the decoys."""
+    state = {}
+    for top in trees or [os.path.join(ROOT, t) for t in KIT_TREES]:
+        for directory, subdirs, files in os.walk(top):
+            subdirs[:] = [d for d in subdirs if d != "__pycache__"]
+            for name in files:
+                if not name.endswith(".pyc"):
+                    path = os.path.join(directory, name)
+                    with open(path, "rb") as f:
+                        state[path] = hashlib.sha256(f.read()).hexdigest()
+    if ctx is not None:
+        for name in os.listdir(ctx.decoy_dir):
+            with open(os.path.join(ctx.decoy_dir, name), "rb") as f:
+                state[os.path.join(ctx.decoy_dir, name)] = hashlib.sha256(f.read()).hexdigest()
+        for path in ctx.outside_paths() + list(ctx.results_paths):
+            if os.path.lexists(path):
+                state[path] = "exists"
+    return state
+
+
+def changed_files(before, after, ctx, assignment_id):
+    """(changes an attack could have made, other changes). The attacks write only to their targets
+    (decoys, hidden files, kit files, results paths, files named after the marker), and the worker's
+    user owns what it creates; any other change is someone editing the kit while grading ran."""
+    targets = set(ctx.decoys) | set(ctx.outside_paths()) | set(ctx.results_paths) | set(ctx.kit_files())
+    targets |= set(ctx.secrets(assignment_id))
+    try:
+        uid = pwd.getpwnam(isolation.WORKER_USER).pw_uid
+    except KeyError:
+        uid = None
+    attack, other = [], []
+    for path in sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p)):
+        owned = os.path.lexists(path) and os.lstat(path).st_uid == uid
+        mine = path in targets or ctx.marker in path or path.startswith(ctx.decoy_dir) or owned
+        (attack if mine else other).append(path)
+    return attack, other
+
+

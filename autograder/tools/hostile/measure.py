@@ -1,0 +1,109 @@
+"""Grading one submission of the corpus with the real engine, and judging the outcome against the
+attack's expectations and the honest submission's results.
+"""
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+from ... import assignments
+from ...judge import isolation
+from ...judge import results as gradescope
+from ...judge.engine import Grading
+from .build import Submission
+from .detect import Watch, changed_files, find_leaks, hidden_material, tree_state, visible_text
+
+SLACK = 20  # seconds past the budget: a worker start-up and kill are not bounded by it
+MAX_RESULTS_BYTES = 200_000
+
+@dataclass
+class Outcome:
+    submission: Submission
+    results: dict
+    seconds: float
+    leaks: list
+    changed: list
+    leftover: list
+    error: str = ""          # the judge itself raised, or results.json did not validate
+    unrelated: list = field(default_factory=list)  # kit files someone else changed meanwhile
+
+    @property
+    def score(self):
+        return self.results["score"] if isinstance(self.results, dict) else None
+
+
+def measure(submission, ctx, material=None, workdir=None):
+    """Grade one submission with the real engine and record everything the checks need."""
+    material = material or hidden_material(submission.assignment)
+    own = tempfile.mkdtemp(prefix="rnnkit-hostile-") if workdir is None else None
+    workdir = workdir or own
+    try:
+        path = submission.write(workdir)
+        watch, before = Watch(), tree_state(ctx)
+        started, error, results = time.monotonic(), "", None
+        try:
+            results = Grading(assignments.load(submission.assignment), worker_factory=watch.factory,
+                              **submission.options).grade(path)
+            out = os.path.join(workdir, "results.json")
+            gradescope.write(results, out)  # validates, as run_autograder does
+            with open(out) as f:
+                results = json.load(f)
+        except Exception as e:
+            error = f"{type(e).__name__}: {e}"
+        seconds = time.monotonic() - started
+        leftover = watch.leftovers(ctx.marker)
+        changed, unrelated = changed_files(before, tree_state(ctx), ctx, submission.assignment)
+        leaks = find_leaks(visible_text(results), material, submission.text, watch.sent_values())
+        return Outcome(submission, results, seconds, leaks, changed, leftover, error, unrelated)
+    finally:
+        if own:
+            shutil.rmtree(own, ignore_errors=True)
+
+
+def honest_fragment(honest):
+    """What the un-attacked submission shows first: its first failure message, else its summary."""
+    failing = [t["output"] for t in honest["tests"] if t["score"] < t["max_score"] and t["output"]]
+    return (failing[0] if failing else honest["output"]).splitlines()[0]
+
+
+def problems(outcome, attack, honest):
+    """Every expectation `attack` breaks in `outcome` (empty: the grader held)."""
+    found = []
+    if outcome.error:
+        return [f"grading failed: {outcome.error}"]
+    budget = outcome.submission.options["budget"]
+    if outcome.seconds > budget + SLACK:
+        found.append(f"took {outcome.seconds:.0f} s, budget {budget:.0f} s")
+    score, fair = outcome.score, honest["score"]
+    if score > fair + 1e-9:
+        found.append(f"score {score:g} above the honest {fair:g}")
+    if attack.costs is True and not score < fair:
+        found.append(f"score {score:g} should be below the honest {fair:g}")
+    if attack.costs is False and abs(score - fair) > 1e-9:
+        found.append(f"score {score:g} should equal the honest {fair:g}")
+    if len(json.dumps(outcome.results)) > MAX_RESULTS_BYTES:
+        found.append("results.json is larger than 200 kB")
+    text = visible_text(outcome.results)
+    cell = outcome.submission.first_cells.get(attack.name)
+    fragments = [m.replace("{cell}", str(cell)) for m in attack.message.split("|")] if attack.message else [honest_fragment(honest)]
+    if not any(f in text for f in fragments):
+        found.append(f"no message with {' or '.join(map(repr, fragments))}")
+    found += [f"leak: {l}" for l in outcome.leaks]
+    found += [f"changed: {p}" for p in outcome.changed]
+    found += [f"process left: {p}" for p in outcome.leftover]
+    return found
+
+
+def preconditions():
+    """Why the corpus must not run here ('' when it may): without the sandbox, attacks would hit
+    this machine for real (kill(-1) as the developer, reading the checkout)."""
+    p = isolation.protections()
+    if not p["landlock_abi"]:
+        return "Landlock is not available: the worker would not be confined"
+    if not (p["unprivileged_user"] or p["landlock_abi"] >= 6):
+        return "neither a separate grading user (root) nor Landlock signal scoping (ABI 6+)"
+    return ""
+
+
