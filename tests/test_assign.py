@@ -80,3 +80,34 @@ def test_normalize_clears_outputs_and_gives_stable_ids():
     b = normalize(nbformat.v4.new_notebook(cells=[copy.deepcopy(cell)]))
     assert a.cells[0].outputs == [] and a.cells[0].execution_count is None
     assert a.cells[0].id == b.cells[0].id
+
+
+@pytest.mark.parametrize("assignment_id", assignment_ids())
+def test_points_live_in_the_master_and_its_text_agrees(assignment_id):
+    """Each question's "(N points)" prompt says what its `points:` line says, and the kit's
+    loaded assignment takes exactly those points (split over its checks without float drift)."""
+    import json
+    import re
+    from fractions import Fraction
+    from autograder.assignments import load, master_points
+    from autograder.paths import master_path
+    points = master_points(master_path(assignment_id))
+    cells = json.load(open(master_path(assignment_id)))["cells"]
+    said = {}
+    current = None
+    for cell in cells:
+        source = "".join(cell["source"])
+        match = re.search(r"name:\s*(q\w+)", source) if source.startswith("# BEGIN QUESTION") else None
+        if match:
+            current = match.group(1)
+        elif current and cell["cell_type"] == "markdown":
+            found = re.search(r"\((\d+(?:\.\d+)?) points?\)", source)
+            if found:
+                said[current] = float(found.group(1))
+                current = None
+    assert said == {q: float(p) for q, p in points.items()}
+    assignment = load(assignment_id)
+    assert assignment.questions == points
+    for q, p in points.items():
+        total = sum(Fraction(c.points).limit_denominator(10_000) for c in assignment.checks_for(q))
+        assert total == Fraction(p).limit_denominator(10_000), q

@@ -87,8 +87,10 @@ class Grading:
             return
         self.done_cells.append(step)
 
-    def run_checks(self, question, cells):
+    def run_checks(self, question, cells, note=""):
+        """Run a question's checks; `note` (where it was checked, when not at its own cell) leads every message."""
         notes = [self.cell_notes[c] for c in cells if c in self.cell_notes]
+        self.question_note = note
         hung = None  # after a check hangs, the question's other checks would hang on the same code
         for check in self.assignment.checks_for(question):
             name = f"{question}: {check.name}"
@@ -126,7 +128,8 @@ class Grading:
         return redact(text, {v for v in self.secrets if v.lower() not in self.known})
 
     def _record(self, check, name, passed, message):
-        message = self._redact(message)
+        note = getattr(self, "question_note", "")
+        message = self._redact((note + "\n" if note else "") + message)
         self.tests.append(gradescope.test_entry(name, check.points if passed else 0, check.points, message, check.visible))
 
     def _stop_worker(self):
@@ -153,7 +156,7 @@ class Grading:
                         self.cell_notes[step.cell] = f"cell {step.cell} was not run: the time budget was used up"
                     cells_since_check.append(step.cell)
                 else:
-                    self.run_checks(step.question, cells_since_check)
+                    self.run_checks(step.question, cells_since_check, step.note)
                     cells_since_check = []
         finally:
             self._stop_worker()

@@ -19,11 +19,11 @@ import zipfile
 
 from .. import assignments
 from ..judge import results
+from ..judge.isolation import WORKER_USER
 from ..paths import PACKAGE_DIR, ROOT, package_name
 
 KIT_ROOT = ROOT
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
-WORKER_USER = "rnnkit-worker"
 TOP_LEVEL = ("ASSIGNMENT", "autograder/", "requirements.txt", "run_autograder", "setup.sh")
 # What grading imports (the judge and the worker); otter, pytest, matplotlib are not needed.
 GRADING_PACKAGES = ("torch", "numpy", "ipython", "nbformat")

@@ -23,7 +23,8 @@ def module_settings(module):
         return {"input_size": module.input_size, "hidden_size": module.hidden_size,
                 "num_layers": module.num_layers, "dropout": float(module.dropout),
                 "batch_first": bool(module.batch_first),
-                "bidirectional": bool(module.bidirectional)}
+                "bidirectional": bool(module.bidirectional), "bias": bool(module.bias),
+                "nonlinearity": str(getattr(module, "nonlinearity", ""))}
     if isinstance(module, nn.modules.dropout._DropoutNd):
         return {"p": float(module.p)}
     if isinstance(module, nn.Linear):

@@ -1,4 +1,4 @@
-"""Hidden checks of overfitting, run by the judge (API: autograder/checks.py).
+"""Hidden checks of overfitting, run by the judge (API: autograder/authoring/assignment.py).
 
 Accuracy alone cannot tell the course's fix from early stopping alone (calibration shows both
 pass), so q1 checks the structure: two stacked RNN layers with dropout between them, dropout on

@@ -1,4 +1,4 @@
-"""Hidden checks of rnn-basics, run by the judge (see autograder/checks.py for the API).
+"""Hidden checks of rnn-basics, run by the judge (see autograder/authoring/assignment.py for the API).
 
 The hidden inputs below never reach a student's notebook; they reach the worker only as
 arguments of the calls that check the student's functions. References are computed here.
@@ -105,16 +105,31 @@ def hidden_zeros(w):
 
 
 # -- q3: run a sequence ----------------------------------------------------------------------------
+def _own_rnn(obj, settings):
+    """An nn.RNN built like the student's (sizes, layers, nonlinearity, bias, layout) holding its weights:
+    the reference for anything computed with `rnn`, whatever options q1 allowed."""
+    state = obj.module.get("state")
+    kwargs = {k: settings.get(k) for k in ("input_size", "hidden_size", "num_layers", "batch_first", "bidirectional")}
+    kwargs["nonlinearity"] = settings.get("nonlinearity") if settings.get("nonlinearity") in ("tanh", "relu") else "tanh"
+    kwargs["bias"] = isinstance(state, dict) and any(k.startswith("bias") for k in state)
+    try:
+        reference = torch.nn.RNN(**kwargs)
+        reference.load_state_dict(state)
+    except (RuntimeError, ValueError, TypeError, AttributeError):
+        raise Fail("`rnn` is not an nn.RNN whose weights the grader can read; answer q1 with torch.nn.RNN(...) "
+                   "and do not change it afterwards.") from None
+    return reference.eval()
+
+
 def _q3_reference(w):
-    _, settings = _rnn_layer(w, "rnn")
-    state = w.describe("rnn").module["state"]
+    obj, settings = _rnn_layer(w, "rnn")
     input_seq = _tensor(w, "input_seq")
     if tuple(input_seq.shape) != (6, 5, 10):
         raise Fail(f"input_seq should be the given tensor of shape (6, 5, 10), but has shape {tuple(input_seq.shape)}.")
-    reference = torch.nn.RNN(**{k: settings[k] for k in ("input_size", "hidden_size", "num_layers")})
-    reference.load_state_dict(state)
+    reference = _own_rnn(obj, settings)
+    layers = settings["num_layers"] * (2 if settings.get("bidirectional") else 1)
     with torch.no_grad():
-        return reference(input_seq.float(), torch.zeros(settings["num_layers"], 5, settings["hidden_size"]))
+        return reference(input_seq.float(), torch.zeros(layers, 5, settings["hidden_size"]))
 
 
 def _q3_outputs(w):
@@ -144,15 +159,15 @@ def forward_values(w):
                    "state. Run the RNN on input_seq (first argument) with the zero hidden state from q2 (second).")
     if hidden.shape != expected_hidden.shape or not torch.allclose(hidden.float(), expected_hidden, atol=1e-5):
         raise Fail("hidden should be the new hidden state returned by the RNN (output, hidden = rnn(...)).")
-    if not torch.allclose(expected_output[-1], expected_hidden[-1], atol=1e-6):
-        raise Fail("Internal check: reference output and hidden disagree.")
 
 
 # -- q4, q5: dict comprehensions ------------------------------------------------------------------------
 Q4_TYPICAL = [["recurrent", "net", "tensor", "is", "time", "step"], ["hidden", "state", "of", "an", "rnn", "layer"]]
 Q4_EDGES = [[], ["abc", "abcd", "ab"], ["tree", "tree", "sky", "tree"], ["über", "ü", "naïve"]]
 Q5_TYPICAL = [["sequence", "model", "batch", "pad", "pack", "hidden"], ["Gradient", "flows", "through", "time"]]
-Q5_EDGES = [[], ["abcd", "abcde"], ["Apple", "apple", "APPLE"], ["straße", "STRASSE"], ["Hello", "HELLO", "hello!"]]
+# No list holds two words with the same upper-case form and different lengths: which length wins is
+# not something the question says (a comprehension keeps the last, a loop may keep the first).
+Q5_EDGES = [[], ["abcd", "abcde"], ["Apple", "apple", "APPLE"], ["Hello", "HELLO", "hello!"], ["Zürich", "crème"]]
 
 
 def long_word_lengths(words):
@@ -261,25 +276,37 @@ def q6_batch_first(w):
 
 
 # -- q7: variable-length batches ----------------------------------------------------------------------
+# The question promises any order of lengths, several layers and either layout: each is a case.
+Q7_CASES = {"equal": ([5, 5, 5], 1, False), "sorted": ([7, 5, 4, 2], 1, False),
+            "unsorted": ([3, 8, 1, 6, 6, 2], 1, False), "layers": ([4, 9, 2, 6], 3, False),
+            "batch_first": ([2, 7, 5, 1, 4], 2, True)}
+
+
 def _q7_case(kind):
-    gen = torch.Generator().manual_seed(HIDDEN_SEED + {"equal": 10, "sorted": 11, "unsorted": 12}[kind])
+    lengths, num_layers, batch_first = Q7_CASES[kind]
+    gen = torch.Generator().manual_seed(HIDDEN_SEED + 10 + list(Q7_CASES).index(kind))
     input_size, hidden_size = 3 + int(torch.randint(4, (1,), generator=gen)), 4 + int(torch.randint(5, (1,), generator=gen))
     torch.manual_seed(HIDDEN_SEED)
-    rnn = torch.nn.RNN(input_size, hidden_size)
-    lengths = {"equal": [5, 5, 5], "sorted": [7, 5, 4, 2], "unsorted": [3, 8, 1, 6, 6, 2]}[kind]
+    rnn = torch.nn.RNN(input_size, hidden_size, num_layers=num_layers, batch_first=batch_first)
     sequences = [torch.randn(n, input_size, generator=gen) for n in lengths]
     return rnn, sequences
 
 
 def _q7_expected(rnn, sequences):
+    """Each sequence on its own: the last layer's state after its last step."""
     with torch.no_grad():
-        return torch.stack([rnn(s.unsqueeze(1))[1][-1, 0] for s in sequences])
+        return torch.stack([rnn(s.unsqueeze(0 if rnn.batch_first else 1))[1][-1, 0] for s in sequences])
 
 
 def _q7_padding_only(rnn, sequences):
     with torch.no_grad():
-        padded = torch.nn.utils.rnn.pad_sequence(sequences)
+        padded = torch.nn.utils.rnn.pad_sequence(sequences, batch_first=rnn.batch_first)
         return rnn(padded)[1][-1]
+
+
+def _q7_first_layer(rnn, sequences):
+    with torch.no_grad():
+        return torch.stack([rnn(s.unsqueeze(0 if rnn.batch_first else 1))[1][0, 0] for s in sequences])
 
 
 def _check_last_states(w, kind):
@@ -301,6 +328,13 @@ def _check_last_states(w, kind):
     if torch.allclose(got.float(), expected[order], atol=1e-5):
         raise Fail("The states are right but in the wrong order: return them in the order of the input list "
                    "(with enforce_sorted=False, PyTorch restores the original order of h_n for you).")
+    if rnn.num_layers > 1 and torch.allclose(got.float(), _q7_first_layer(rnn, sequences), atol=1e-5):
+        raise Fail("These are the first layer's final states: with several layers, h_n has one row per layer and "
+                   "the last layer's state is h_n[-1].")
+    if rnn.batch_first:
+        raise Fail("The states are wrong for an RNN built with batch_first=True: pad and pack in the layout the RNN "
+                   "expects (pad_sequence(..., batch_first=rnn.batch_first), pack_padded_sequence(..., "
+                   "batch_first=rnn.batch_first, ...)).")
     raise Fail("The final hidden states differ from running each sequence through the RNN on its own.")
 
 
@@ -314,9 +348,19 @@ def q7_sorted(w):
     _check_last_states(w, "sorted")
 
 
-@check("q7", "last_hidden_states, different lengths in any order", 2)
+@check("q7", "last_hidden_states, different lengths in any order", 1)
 def q7_unsorted(w):
     _check_last_states(w, "unsorted")
+
+
+@check("q7", "last_hidden_states, an RNN with several layers", 0.5)
+def q7_layers(w):
+    _check_last_states(w, "layers")
+
+
+@check("q7", "last_hidden_states, an RNN built with batch_first=True", 0.5)
+def q7_batch_first(w):
+    _check_last_states(w, "batch_first")
 
 
 # -- q8: practice questions -----------------------------------------------------------------------------
@@ -326,17 +370,21 @@ TOPICS = {1: "why RNNs suit sequences", 2: "building torch.nn.RNN", 3: "the outp
 
 
 def _answers(w):
+    """The student's answers, held to the form the question and its public check ask for: the
+    integer keys 1 to 5, each a string holding one capital letter."""
     answers = w.describe("answers").value
     if not isinstance(answers, dict):
         raise Fail("`answers` should be a dict like {1: 'A', 2: 'B', ...}.")
-    return {k: (v.strip().upper() if isinstance(v, str) else v) for k, v in answers.items()}
+    if set(answers) == {"1", "2", "3", "4", "5"}:
+        raise Fail("The keys are strings; use the integers 1 to 5 as keys, e.g. {1: ..., 2: ...}.")
+    return answers
 
 
 def _answer_check(number):
     def answer(w):
-        given = _answers(w).get(number, _answers(w).get(str(number)))
+        given = _answers(w).get(number)
         if given not in ("A", "B", "C", "D"):
-            raise Fail(f"answers[{number}] should be one of 'A', 'B', 'C', 'D'.")
+            raise Fail(f"answers[{number}] should be one of the strings 'A', 'B', 'C' or 'D' (one capital letter).")
         if given != ANSWER_KEY[number]:
             raise Fail(f"Question {number} ({TOPICS[number]}) is not right yet: reread that part of the notes.")
     return answer

@@ -1,6 +1,6 @@
 """The contract's common mistakes for rnn-basics, as edits of the reference solution.
 
-Each must lose its question's points with its teaching message (tests/test_mistakes.py) and
+Each must lose its question's points with its teaching message (tests/test_grading.py) and
 is graded in `make`'s example table. q1 and q2 mistakes also break q3, which runs the RNN.
 """
 from ...authoring import Mistake

@@ -1,4 +1,4 @@
-"""Hidden checks of rnn-pipeline, run by the judge (API: autograder/checks.py).
+"""Hidden checks of rnn-pipeline, run by the judge (API: autograder/authoring/assignment.py).
 
 Inputs are the grader's synthetic sequences (protocol.py); the labels never leave the judge.
 """

@@ -1,4 +1,4 @@
-"""Hidden checks of sequence-memory, run by the judge (API: autograder/checks.py).
+"""Hidden checks of sequence-memory, run by the judge (API: autograder/authoring/assignment.py).
 
 The training checks use the graded context variant of protocol.py (a step size per sequence),
 where only a model with memory passes; the course data is measured in calibration only.

@@ -24,12 +24,11 @@ import tokenize
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from ...judge.plan import cell_source
+from ...judge.plan import cell_source, check_calls
 
 K = 5  # tokens per shingle
 _KEEP = set(keyword.kwlist) | set(getattr(keyword, "softkwlist", [])) | set(dir(builtins))
 _SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER}
-_CHECK = re.compile(r"""^\s*grader\.check\(""")
 
 
 @dataclass
@@ -93,7 +92,7 @@ def answer_cells(notebook, blank_sources):
     """[(cell number, tokens)] of the code cells that differ from the blank notebook's."""
     cells = []
     for index, source in _code_cells(notebook):
-        if source.strip() and source.strip() not in blank_sources and not _CHECK.match(source):
+        if source.strip() and source.strip() not in blank_sources and not check_calls(source)[1]:
             cells.append((index, normalise(source)))  # placeholders per cell: one cell's names never shift another's
     return cells
 

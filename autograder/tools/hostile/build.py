@@ -15,14 +15,13 @@ from dataclasses import dataclass
 import nbformat
 
 from ... import assignments
-from ...judge.plan import cell_source, notebook_text
+from ...judge.plan import cell_source, check_calls, notebook_text
 from ...paths import ROOT, master_path, package_name, solution_path, student_path
 from .corpus import applicable
 
 DEFAULT_OPTIONS = {"cell_timeout": 10, "budget": 60}  # small limits keep the corpus fast
 KIT_FILES = ("engine.py", "__init__.py", "results.py")  # under <kit>/autograder/: opened for writing
 
-_CHECK = re.compile(r"""^\s*grader\.check\(\s*["']([\w.-]+)["']\s*\)\s*$""")
 _DEFINES = re.compile(r"^(class|def)\s+(\w+)", re.M)
 
 
@@ -70,7 +69,7 @@ def _positions(notebook):
     """Where attack cells go: {where: [(base cell index, "before"|"after"), ...]}."""
     cells = notebook.cells
     code = [i for i, c in enumerate(cells) if _code(c)]
-    checks = [i for i in code if _CHECK.match(cell_source(cells[i]))]
+    checks = [i for i in code if check_calls(cell_source(cells[i]))[0]]
     init = next((i for i in code if "otter.Notebook(" in cell_source(cells[i])), -1)
     setup = next(i for i in code if i > init and re.search(r"^\s*(import|from) torch", cell_source(cells[i]), re.M))
     answer_cells = {max(j for j in code if j < i) for i in checks if any(j < i for j in code)}  # just before a check
@@ -90,7 +89,7 @@ def answer_names(notebook):
         if not _code(cell):
             continue
         source = cell_source(cell)
-        if _CHECK.match(source):
+        if check_calls(source)[0]:
             per_question.append(sorted(current))
             current = set()
             continue
