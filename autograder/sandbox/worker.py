@@ -9,6 +9,7 @@ Start-up order matters: import the libraries students use, then drop privileges,
 file system (Landlock), then seed, and only then run student code.
 Run as a script from the sandbox copy: python worker.py FD_IN FD_OUT
 """
+import builtins
 import importlib
 import os
 import sys
@@ -222,7 +223,9 @@ def describe_exception(e):
         message = str(e)[:500]
     except BaseException:
         message = "<unprintable message>"
-    return {"type": type(e).__name__, "message": message, "where": where}
+    kind = type(e)
+    return {"type": kind.__name__, "message": message, "where": where,
+            "builtin": kind.__module__ == "builtins" and getattr(builtins, kind.__name__, None) is kind}
 
 
 if __name__ == "__main__":
