@@ -32,7 +32,8 @@ def q1_structure(w):
         raise Fail("SimpleRNN should use an nn.RNN layer.")
     attrs = rnns[0][2]
     if attrs.get("num_layers") != 2:
-        raise Fail(f"The RNN has {attrs.get('num_layers')} layer(s); the fix stacks 2 (num_layers=2) so that dropout can act between them.")
+        layers = attrs.get("num_layers")
+        raise Fail(f"The RNN has {layers if type(layers) is int else 'an unreadable number of'} layer(s); the fix stacks 2 (num_layers=2) so that dropout can act between them.")
     if not attrs.get("dropout", 0) > 0:
         raise Fail("The RNN has no dropout between its layers: pass dropout=dropout to nn.RNN.")
 

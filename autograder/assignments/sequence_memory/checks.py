@@ -97,9 +97,8 @@ def q3_predict_next(w):
         if isinstance(got, (list, tuple)) and len(got) == 1 and isinstance(got[0], (list, tuple)):
             raise Fail("`predict_next` returned a nested list (a batch of one): return one flat list of numbers.")
         if not isinstance(got, (list, tuple)) or len(got) != len(sequence):
-            raise Fail(f"`predict_next` should return one predicted number per position ({len(sequence)} for a "
-                       f"sequence of length {len(sequence)}), got {type(got).__name__}"
-                       + (f" of length {len(got)}" if isinstance(got, (list, tuple)) else "") + ".")
+            raise Fail("`predict_next` should return one predicted number per position of the sequence (as "
+                       "many numbers as the sequence is long), as a flat list or a 1-d tensor.")
         if [int(v) if isinstance(v, (int, float)) else v for v in got] != _expected_next(model, sequence):
             raise Fail("`predict_next` does not return the model's predictions: run the model on the sequence "
                        "as a batch of one (shape (1, seq_len)) and take the argmax over the 10 scores at each step.")
