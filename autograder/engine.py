@@ -210,6 +210,22 @@ def grade_or_report(assignment, path, **options):
         return gradescope.error_results(gradescope.KIT_FAILURE_MESSAGE, assignment.questions, time.monotonic() - started)
 
 
+JUDGE_MEMORY_BYTES = 3 << 30  # the judge's own address space; its measured peak is 0.86 GB (README)
+
+
+def limit_judge_memory(limit=JUDGE_MEMORY_BYTES):
+    """Cap this process's address space (the soft limit: the worker it starts sets its own). Every
+    size the judge allocates from is checked first; this is the wall behind those checks, so that
+    a check that forgot one fails with MemoryError instead of taking the machine."""
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY or soft > limit:
+            resource.setrlimit(resource.RLIMIT_AS, (min(limit, hard) if hard != resource.RLIM_INFINITY else limit, hard))
+    except (ImportError, ValueError, OSError):  # not on this system: the checks' own bounds remain
+        pass
+
+
 class BudgetExhausted(Exception):
     """The submission's whole time budget is spent."""
 

@@ -22,7 +22,7 @@ import sys
 import time
 
 from .. import assignments, isolation, results
-from ..engine import grade_or_report
+from ..engine import grade_or_report, limit_judge_memory
 from ..worker_client import WorkerProcess
 from .discover import content_hash
 
@@ -85,6 +85,7 @@ def _grade_in_child(assignment_id, path, out_path, options):
         workers.append(WorkerProcess(seed=seed))
         return workers[-1]
 
+    limit_judge_memory()
     try:  # a bug of the kit still gives a results file, as `autograder grade` does
         outcome = grade_or_report(assignments.load(assignment_id), path, worker_factory=tracked, **options)
     except _Stop:
