@@ -158,8 +158,9 @@ class Worker:
             return {"undefined": True}
         else:
             target = self.ns[name]
-        if method is not None:
-            target = getattr(target, method)
+        if method is not None:  # a method, or a submodule's path ("encoder.rnn"): called as it is
+            for part in str(method).split("."):
+                target = getattr(target, part)
         args = [self._arg(a) for a in args]
         kwargs = {k: self._arg(v) for k, v in (kwargs or {}).items()}
         with torch.set_grad_enabled(grad):

@@ -7,7 +7,7 @@ the last step's output, and no dropout in eval mode.
 import torch
 
 from ...checks import Assignment, Fail, SessionModel
-from ...training.judging import describe_runs, expect_shape, modules_of, note, train_on_seeds
+from ...training.judging import describe_runs, expect_shape, modules_of, note, train_on_seeds, verify_structure
 from . import protocol
 
 assignment = Assignment(
@@ -34,14 +34,15 @@ def q1_structure(w):
     if attrs.get("num_layers") != 2:
         layers = attrs.get("num_layers")
         raise Fail(f"The RNN has {layers if type(layers) is int else 'an unreadable number of'} layer(s); the fix stacks 2 (num_layers=2) so that dropout can act between them.")
-    if not attrs.get("dropout", 0) > 0:
+    if not isinstance(attrs.get("dropout", 0), (int, float)) or not attrs.get("dropout", 0) > 0:
         raise Fail("The RNN has no dropout between its layers: pass dropout=dropout to nn.RNN.")
+    verify_structure(w, "q1", "SimpleRNN", info, "RNN")  # two layers claimed: they must compute as two
 
 
 @check("q1", "SimpleRNN: dropout on the last step's output, active in train(), off in eval()", 1)
 def q1_dropout(w):
     info = _build(w)
-    if not any(m[2].get("p", 0) > 0 for m in modules_of(info, "Dropout")):
+    if not any(isinstance(m[2].get("p"), (int, float)) and m[2]["p"] > 0 for m in modules_of(info, "Dropout")):
         raise Fail("Add an nn.Dropout(dropout) on the last time step's output, before the linear layer.")
     model = SessionModel("q1", "SimpleRNN")
     w.call(model, method="train")

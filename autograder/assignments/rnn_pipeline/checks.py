@@ -5,7 +5,7 @@ Inputs are the grader's synthetic sequences (protocol.py); the labels never leav
 import torch
 
 from ...checks import Assignment, Fail, SessionModel, buildable, shape_shown
-from ...training.judging import describe_runs, expect_shape, modules_of, note, train_on_seeds
+from ...training.judging import describe_runs, expect_shape, modules_of, note, train_on_seeds, verify_structure
 from . import protocol
 
 assignment = Assignment(
@@ -44,6 +44,7 @@ def q1_structure(w):
         raise Fail("The data is (batch, time, features): build the RNN with batch_first=True.")
     if not modules_of(info, "Linear"):
         raise Fail("A linear layer should map the last hidden state to the 3 class scores.")
+    verify_structure(w, "q1", "SequenceClassifier", info, "RNN")
 
 
 def _rnn_reference(w, model, x):
