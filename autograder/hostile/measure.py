@@ -27,9 +27,9 @@ class Outcome:
     leaks: list
     changed: list
     leftover: list
-    error: str = ""
-    judge_growth: int = 0    # bytes the judge process's peak resident memory rose by during grading          # the judge itself raised, or results.json did not validate
+    error: str = ""          # the judge itself raised, or results.json did not validate
     unrelated: list = field(default_factory=list)  # kit files someone else changed meanwhile
+    judge_growth: int = 0    # bytes the judge process's peak resident memory rose by during grading
 
     @property
     def score(self):
@@ -60,7 +60,7 @@ def measure(submission, ctx, material=None, workdir=None):
         leftover = watch.leftovers(ctx.marker)
         changed, unrelated = changed_files(before, tree_state(ctx), ctx, submission.assignment)
         leaks = find_leaks(visible_text(results), material, submission.text, watch.sent_values())
-        return Outcome(submission, results, seconds, leaks, changed, leftover, error, unrelated, growth)
+        return Outcome(submission, results, seconds, leaks, changed, leftover, error, unrelated, judge_growth=growth)
     finally:
         if own:
             shutil.rmtree(own, ignore_errors=True)
