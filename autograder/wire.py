@@ -9,15 +9,22 @@ This file is copied into the worker's sandbox, so it imports only the standard l
 and torch, and nothing from the kit.
 """
 import base64
+import itertools
 import json
 import math
 import os
+import re
 import select
 import struct
 import time
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a model's weights fit easily; a memory bomb does not
 MAX_DEPTH = 32
+# Nesting of the JSON text itself, checked on the bytes before json.loads (which recurses and
+# would hit the recursion limit): every decoded level costs at most three JSON levels.
+MAX_JSON_DEPTH = 3 * MAX_DEPTH + 8
+MAX_TENSOR_ELEMENTS = 1 << 24  # 16M elements: 64 MB of float32, the message limit
+MAX_TENSOR_DIMS = 8
 _DTYPES = ("float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool")
 
 
@@ -105,7 +112,8 @@ def decode(data, depth=0):
     if tag == "$float" and body in ("nan", "inf", "-inf"):
         return float(body)
     if tag == "$repr" and type(body) is dict:
-        return Opaque(str(body.get("type", "?"))[:200], str(body.get("repr", ""))[:200])
+        type_name, text = body.get("type", "?"), body.get("repr", "")
+        return Opaque(type_name[:200] if type(type_name) is str else "?", text[:200] if type(text) is str else "")
     if tag == "$tensor" and type(body) is dict:
         return _decode_tensor(body)
     raise WireError(f"unknown tag {tag!r}")
@@ -115,28 +123,79 @@ def _decode_tensor(body):
     import numpy as np
     torch = _torch()
     dtype, shape = body.get("dtype"), body.get("shape")
-    if dtype not in _DTYPES or type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape):
+    if (dtype not in _DTYPES or type(shape) is not list or len(shape) > MAX_TENSOR_DIMS
+            or not all(type(n) is int and 0 <= n <= MAX_TENSOR_ELEMENTS for n in shape)):
         raise WireError("bad tensor header")
-    raw = base64.b64decode(body.get("data", ""), validate=True)
-    np_dtype = np.dtype("bool" if dtype == "bool" else dtype).newbyteorder("<")
     count = math.prod(shape)
+    data = body.get("data", "")
+    if count > MAX_TENSOR_ELEMENTS or type(data) is not str:
+        raise WireError("tensor too large")
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except ValueError:
+        raise WireError("tensor data is not base64") from None
+    np_dtype = np.dtype("bool" if dtype == "bool" else dtype).newbyteorder("<")
     if count * np_dtype.itemsize != len(raw):
         raise WireError("tensor data does not match its shape")
     array = np.frombuffer(raw, dtype=np_dtype).reshape(shape).astype(np_dtype.newbyteorder("="))
     return torch.from_numpy(array.copy())
 
 
-def send(fd, message):
-    """Write one message (a dict of already-encoded data) to a file descriptor."""
+class Timeout(Exception):
+    """No complete message arrived (or could be written) before the deadline."""
+
+
+def send(fd, message, deadline=None):
+    """Write one message (a dict of already-encoded data) to a file descriptor.
+
+    With a `deadline` (a time.monotonic() value) the write never blocks past it: a reader that
+    stopped reading raises Timeout instead of holding the writer forever."""
     payload = json.dumps(message, separators=(",", ":")).encode()
     view = memoryview(struct.pack(">I", len(payload)) + payload)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+    if deadline is None:
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        return
+    blocking = os.get_blocking(fd)
+    os.set_blocking(fd, False)
+    try:
+        while view:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([], [fd], [], wait)[1]:
+                raise Timeout()
+            try:
+                written = os.write(fd, view)
+            except BlockingIOError:
+                continue
+            view = view[written:]
+    finally:
+        os.set_blocking(fd, blocking)
 
 
-class Timeout(Exception):
-    """No complete message arrived before the deadline."""
+_ESCAPES = re.compile(rb"\\.", re.S)
+_STRINGS = re.compile(rb'"[^"]*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def json_depth(text):
+    """How deeply the JSON `text` (bytes) nests, read from its brackets without parsing it."""
+    if isinstance(text, str):
+        text = text.encode("utf-8", "surrogatepass")
+    brackets = _STRINGS.sub(b"", _ESCAPES.sub(b"", text)).translate(None, _NOT_BRACKETS)
+    return max(itertools.accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+def loads_bounded(text, max_depth=MAX_JSON_DEPTH):
+    """json.loads, refusing text nested deeper than `max_depth` before parsing it (json.loads
+    recurses, so a deep enough text would raise RecursionError inside it). ValueError if bad."""
+    if json_depth(text) > max_depth:
+        raise ValueError(f"nested more than {max_depth} levels deep")
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def recv(fd, deadline=None):
@@ -151,8 +210,8 @@ def recv(fd, deadline=None):
     if payload is None:
         raise WireError("stream ended inside a message")
     try:
-        message = json.loads(payload)
-    except ValueError as e:
+        message = loads_bounded(payload)
+    except (ValueError, MemoryError) as e:
         raise WireError(f"not JSON: {e}") from None
     if type(message) is not dict:
         raise WireError("a message must be an object")

@@ -9,7 +9,7 @@ the worker behind, and tell an honest student what went wrong (the entry's messa
 To stay fast, entries of one `group` are inserted together into one notebook and graded once;
 entries marked `once` (expensive, or independent of the assignment) run on the first published
 assignment only (`training` ones on the first with a training protocol). Broken files that no
-notebook can express are in tests/test_bad_files.py. `python -m autograder.hostile` grades every
+notebook can express are in tests/test_bad_files.py. `rnnkit hostile` grades every
 entry on its own for every assignment and prints the table.
 """
 import json

@@ -4,32 +4,40 @@ output shape, train it by the protocol on the hidden grading seeds, and explain 
 Error messages are composed here from plain data (shapes, accuracies); messages raised by the
 student's code while it sees the grader's data are withheld (type and line only).
 """
-from ..judge.probe import student_error_message
+import torch
+
+from ..judge.probe import SessionModel, buildable, module_description, shape_shown, student_error_message
 from ..judge.worker_client import StudentError
 from .assignment import Fail
 
 
 def build(w, sid, class_name, args, kwargs=None, seed=0):
-    """Instantiate the student's class in session `sid`; returns new_model's description."""
+    """Instantiate the student's class in session `sid`; returns new_model's description (checked:
+    see checks.module_description)."""
     try:
-        return w.session(sid).new_model(class_name, list(args), kwargs or {}, seed)
+        description = module_description(w.session(sid).new_model(class_name, list(args), kwargs or {}, seed))
     except StudentError as e:
         if e.info["type"] == "NameError" and not e.info.get("where"):
             raise Fail(f"`{class_name}` is not defined. Run the cell that defines the class.") from None
         call = f"{class_name}({', '.join(map(repr, args))})"
-        raise Fail(student_error_message(f"`{call}`", e.info, hidden_input=False)) from None
+        raise Fail(student_error_message(f"`{call}`", e.info, hidden_input=False, secrets=w.secrets)) from None
+    if description is None:
+        raise Fail(f"The grader could not read the description of `{class_name}`: your notebook may have changed "
+                   "the grading process's internals. Undo that and submit again.")
+    return description
 
 
 def output_shape(w, sid, class_name, x):
-    """The shape of the model's output on a sample input (not the grader's data)."""
+    """The shape of the model's output on an input of the grader's (hidden: what the code does with
+    it is not echoed, only the exception's type and line)."""
     try:
         shape = w.session(sid).forward_shape(x)
     except StudentError as e:
-        raise Fail(student_error_message(f"`{class_name}.forward`", e.info, hidden_input=False)
+        raise Fail(student_error_message(f"`{class_name}.forward`", e.info, hidden_input=True)
                    + f" The input had shape {tuple(x.shape)}.") from None
-    if not isinstance(shape, list):
+    if not isinstance(shape, list) or not all(type(n) is int for n in shape):
         hint = " Fill in forward and return the output tensor." if shape == "NoneType" else ""
-        raise Fail(f"`{class_name}.forward` returned {shape}, not a tensor.{hint}")
+        raise Fail(f"`{class_name}.forward` did not return a tensor.{hint}")
     return tuple(shape)
 
 
@@ -38,7 +46,8 @@ def expect_shape(w, sid, class_name, args, x, expected, hint, kwargs=None):
     info = build(w, sid, class_name, args, kwargs)
     shape = output_shape(w, sid, class_name, x)
     if shape != tuple(expected):
-        raise Fail(f"`{class_name}` returned shape {shape} for an input of shape {tuple(x.shape)}; "
+        allowed = set(x.shape) | set(expected) | {a for a in args if type(a) is int} | {1}
+        raise Fail(f"`{class_name}` returned {shape_shown(shape, allowed)} for an input of shape {tuple(x.shape)}; "
                    f"it should be {tuple(expected)}: {hint}")
     return info
 
@@ -70,3 +79,59 @@ def describe_runs(outcomes, key="val_acc"):
 
 def note(outcomes):
     return getattr(outcomes[0], "note", "") if outcomes else ""
+
+
+_LAYERS = {"RNN": torch.nn.RNN, "LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU}
+_LAYER_KEYS = ("input_size", "hidden_size", "num_layers", "batch_first", "bidirectional")
+
+
+def verify_structure(w, sid, class_name, info, kind):
+    """Test the description of a session's model (a claim of the worker, which a tampered worker can
+    forge) against the model itself. Returns the number of weights counted from its state_dict.
+
+    - the weights: the model's state_dict is read, and the parameter count the description claims
+      must be covered by the tensors in it (the count of those elements is what is returned);
+    - the layer: an nn.`kind` built here from the claimed settings, holding the weights found under
+      the layer's name, must compute what the model's own layer computes on an input of the judge's
+      (in eval mode, so dropout between layers is off).
+    """
+    model = SessionModel(sid, class_name)
+    try:
+        state = w.call(model, method="state_dict", hidden_input=False)
+    except Fail:
+        raise Fail(f"The grader could not read the weights of `{class_name}` (model.state_dict()).") from None
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        raise Fail(f"`{class_name}`'s state_dict() is not a dict of tensors: the grader cannot count its weights.")
+    counted = sum(v.numel() for v in state.values())
+    if info["n_params"] < 0 or counted < info["n_params"]:
+        raise Fail(f"`{class_name}` reports more parameters than its state_dict() holds: the grader counts the "
+                   "weights themselves.")
+    layers = [m for m in info["modules"] if m[1] == kind]
+    if not layers:
+        return counted
+    name, _, settings = layers[0]
+    if not buildable({"num_layers": 1, **settings}, kind) or not all(type(settings.get(k)) in (int, bool) for k in _LAYER_KEYS):
+        raise Fail(f"`{class_name}`'s nn.{kind} reports settings the grader cannot rebuild (sizes far beyond what "
+                   "this question needs, or not numbers).")
+    prefix = name + "." if name else ""
+    weights = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix) and "." not in k[len(prefix):]}
+    try:
+        layer = _LAYERS[kind](**{k: settings[k] for k in _LAYER_KEYS}, bias=any(k.startswith("bias") for k in weights))
+        layer.load_state_dict(weights)
+    except (RuntimeError, TypeError, ValueError, KeyError):
+        raise Fail(f"The weights of `{class_name}`'s nn.{kind} do not fit the nn.{kind} it describes.") from None
+    layer.eval()
+    shape = (3, 4, settings["input_size"]) if settings["batch_first"] else (4, 3, settings["input_size"])
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(20261122))
+    w.call(model, method="eval", hidden_input=False)
+    try:
+        got = w.call(model, x, method=name or None, hidden_input=False)
+    except Fail:
+        raise Fail(f"The grader could not run `{class_name}`'s nn.{kind} ({name or 'the model'}) on its own.") from None
+    got = got[0] if isinstance(got, (tuple, list)) and got else got
+    with torch.no_grad():
+        expected = layer(x)[0]
+    if not isinstance(got, torch.Tensor) or got.shape != expected.shape or not torch.allclose(got.float(), expected, atol=1e-5):
+        raise Fail(f"`{class_name}`'s nn.{kind} does not compute what an nn.{kind} with its reported settings and "
+                   "weights computes: build it with torch.nn." + kind + "(...) and do not change it afterwards.")
+    return counted

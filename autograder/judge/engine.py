@@ -14,9 +14,12 @@ from ..authoring.assignment import Fail
 from . import results as gradescope
 from .plan import notebook_text, plan
 from .probe import Probe
-from .redaction import redact
+from .redaction import kit_words, redact
 from .submission import SubmissionError, read_notebook
-from .worker_client import StudentError, WorkerLost, WorkerProcess
+from .worker_client import StudentError, WorkerLost, WorkerProcess, exception_shown
+
+MAX_NOTES_SHOWN = 5  # cell notes quoted with a question's first failing check
+MAX_SUMMARY_NOTES = 10  # skipped cells listed in the top-level output
 
 LOST_MESSAGES = {
     "timeout": "did not finish within {limit:.0f} s (an infinite loop, a long sleep, or training far too large?)",
@@ -38,7 +41,7 @@ class Grading:
         self.cell_notes = {}  # cell index -> what went wrong in it
         self.tests, self.protection = [], {}
         self.secrets = set()  # plain values of hidden inputs sent to the student's code
-        self.known = ""  # the submission's own text, lower-cased: what the student already has
+        self.known = kit_words(assignment)  # words of the kit's own messages: never struck from them
 
     # -- the worker's life -------------------------------------------------------------
     def _remaining(self):
@@ -47,8 +50,19 @@ class Grading:
     def _ensure_worker(self):
         if self.worker is not None:
             return
-        self.worker = self.worker_factory()
-        self.worker.start()
+        remaining = self._remaining()
+        if remaining <= 0:
+            raise BudgetExhausted()
+        worker = self.worker_factory()
+        if hasattr(worker, "startup_timeout"):  # starting a worker counts against the budget too
+            worker.startup_timeout = max(1.0, min(worker.startup_timeout, remaining))
+        try:
+            worker.start()
+        except WorkerLost:
+            if self._remaining() <= 0:
+                raise BudgetExhausted() from None
+            raise
+        self.worker = worker
         self.protection = self.worker.status
         for step in list(self.done_cells):  # replay the notebook up to where we were
             try:
@@ -77,20 +91,40 @@ class Grading:
         try:
             self.worker.request("exec", self._timeout(self.cell_timeout), source=step.source, cell=step.cell)
         except StudentError as e:
-            info = e.info
-            line = f" at line {info['where']['line']}" if isinstance(info.get("where"), dict) else ""
-            code = (info.get("where") or {}).get("code") or ""
-            blank = " (a blank `...` is still to be filled in)" if "ellipsis" in info["message"] or "..." in code else ""
-            self.cell_notes[step.cell] = f"cell {step.cell} raised {info['type']}{line}: {info['message'][:300]}{blank}"
+            self.cell_notes[step.cell] = self._cell_note(step, e.info)
         except WorkerLost as e:
             self.cell_notes[step.cell] = f"cell {step.cell} {self._lost(e, self.cell_timeout)}; it was skipped"
             return
         self.done_cells.append(step)
 
+    def _cell_note(self, step, info):
+        """What went wrong in a cell, from a StudentError's checked fields. The student's own text
+        (the exception's message) has every hidden input struck from it, kit words included."""
+        try:
+            where = info.get("where")
+            line = f" at line {where['line']}" if where else ""
+            code = where["code"] if where else ""
+            message = redact(info["message"][:300], self.secrets)
+            blank = " (a blank `...` is still to be filled in)" if "ellipsis" in message or "..." in code else ""
+            return f"cell {step.cell} raised {exception_shown(info)}{line}: {message}{blank}"
+        except Exception as e:  # a reply no check can read: the cell is noted, the grading goes on
+            print(f"cell {step.cell}: unreadable error reply ({type(e).__name__})", file=sys.stderr)
+            return f"cell {step.cell} raised an error the grader could not read"
+
     def run_checks(self, question, cells, note=""):
         """Run a question's checks; `note` (where it was checked, when not at its own cell) leads every message."""
         notes = [self.cell_notes[c] for c in cells if c in self.cell_notes]
         self.question_note = note
+        shown = [False]  # a question's cell notes go with its first failing check only
+
+        def _with_notes(message, notes):
+            if not notes:
+                return message
+            if shown[0]:
+                return message + f"\n(What went wrong in this question's cells is listed under the first failing check of {question}.)"
+            shown[0] = True
+            return _notes_text(message, notes)
+
         hung = None  # after a check hangs, the question's other checks would hang on the same code
         for check in self.assignment.checks_for(question):
             name = f"{question}: {check.name}"
@@ -111,7 +145,7 @@ class Grading:
                 if e.reason == "timeout":
                     hung = f"an earlier check of {question} found that your code {what}."
             except StudentError as e:  # the worker reported an error outside a Probe.call
-                self._record(check, name, False, _with_notes(f"Your code raised {e.info['type']} while this check ran it.", notes))
+                self._record(check, name, False, _with_notes(f"Your code raised {e.type_shown()} while this check ran it.", notes))
             except Exception as e:  # a reply the check could not read: the worker was tampered with
                 # the channel is still in step (a whole reply was read), so the worker goes on; the
                 # traceback is for the instructor, in case it is the check's own bug
@@ -143,7 +177,6 @@ class Grading:
         try:
             notebook = read_notebook(path, self.assignment.id)
             steps = plan(notebook, list(self.assignment.questions))
-            self.known = notebook_text(notebook).lower()
         except SubmissionError as e:
             return gradescope.error_results(str(e), self.assignment.questions, time.monotonic() - started)
         cells_since_check = []
@@ -166,7 +199,9 @@ class Grading:
         output = f"{self.assignment.title}: {earned:g} / {total:g} points."
         skipped = [n for n in self.cell_notes.values() if "skipped" in n or "not run" in n]
         if skipped:
-            output += "\n" + "\n".join(skipped)
+            output += "\n" + "\n".join(skipped[:MAX_SUMMARY_NOTES])
+            if len(skipped) > MAX_SUMMARY_NOTES:
+                output += f"\n... and {len(skipped) - MAX_SUMMARY_NOTES} more cells were skipped or not run."
         return gradescope.build(self.tests, self._redact(output), elapsed, extra={"protection": self.protection})
 
 
@@ -181,11 +216,28 @@ def grade_or_report(assignment, path, **options):
         return gradescope.error_results(gradescope.KIT_FAILURE_MESSAGE, assignment.questions, time.monotonic() - started)
 
 
+JUDGE_MEMORY_BYTES = 3 << 30  # the judge's own address space; its measured peak is 0.86 GB (README)
+
+
+def limit_judge_memory(limit=JUDGE_MEMORY_BYTES):
+    """Cap this process's address space (the soft limit: the worker it starts sets its own). Every
+    size the judge allocates from is checked first; this is the wall behind those checks, so that
+    a check that forgot one fails with MemoryError instead of taking the machine."""
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY or soft > limit:
+            resource.setrlimit(resource.RLIMIT_AS, (min(limit, hard) if hard != resource.RLIM_INFINITY else limit, hard))
+    except (ImportError, ValueError, OSError):  # not on this system: the checks' own bounds remain
+        pass
+
+
 class BudgetExhausted(Exception):
     """The submission's whole time budget is spent."""
 
 
-def _with_notes(message, notes):
-    if not notes:
-        return message
-    return message + "\nWhile running this question's cells: " + "; ".join(notes)
+def _notes_text(message, notes):
+    text = message + "\nWhile running this question's cells: " + "; ".join(notes[:MAX_NOTES_SHOWN])
+    if len(notes) > MAX_NOTES_SHOWN:
+        text += f"; and {len(notes) - MAX_NOTES_SHOWN} more cells raised errors"
+    return text

@@ -1,14 +1,15 @@
 """A check's view of the worker: ask for the student's objects, call their functions.
 
 A check is a judge-side function `check(w)` where `w` is a Probe onto the worker at the moment
-the question's `grader.check("qN")` cell ran. Every value comes back decoded and untrusted.
+the question's `grader.check("qN")` cell ran. Every value comes back decoded and untrusted: every
+field is checked before use, and sizes are checked before the judge builds anything from them.
 """
 import time
 
 from .. import wire
 from ..authoring.assignment import Fail
-from .redaction import plain_values
-from .worker_client import StudentError
+from .redaction import plain_values, redact
+from .worker_client import StudentError, clean_text, exception_shown
 
 
 class Described:
@@ -16,21 +17,44 @@ class Described:
 
     def __init__(self, name, reply):
         self.name = name
-        self.type = str(reply.get("type", ""))
+        self.type = clean_text(reply.get("type"), 300)
         self.is_class = reply.get("is_class") is True
         self.is_module_class = reply.get("is_module_class") is True
         self.callable = reply.get("callable") is True
         self.value = wire.decode(reply["value"]) if "value" in reply else None
-        module = reply.get("module")
-        self.module = None
-        if isinstance(module, dict):
-            self.module = {"modules": module.get("modules") or [], "training": module.get("training") is True,
-                           "n_params": module.get("n_params") if type(module.get("n_params")) is int else -1,
-                           "state": wire.decode(module["state"]) if "state" in module else None}
+        self.module = module_description(reply.get("module"), decode_state=True)
 
     @property
     def short_type(self):
         return self.type.rsplit(".", 1)[-1]
+
+
+def module_description(module, decode_state=False):
+    """A module's description from the worker (autograder/worker/training_session.py:
+    describe_module), every field checked: {"modules": [[name, class name, settings], ...],
+    "training": bool, "n_params": int (-1 if unreadable), "state": {name: tensor} or None}; None
+    when `module` is not a description at all. Entries of the wrong shape are dropped."""
+    if type(module) is not dict:
+        return None
+    modules = module.get("modules")
+    entries = []
+    for entry in modules if type(modules) is list else []:
+        if (type(entry) is list and len(entry) >= 3 and type(entry[0]) is str and type(entry[1]) is str
+                and type(entry[2]) is dict and all(type(k) is str for k in entry[2])):
+            entries.append([entry[0][:200], entry[1][:200], entry[2]])
+    n_params = module.get("n_params")
+    state = None
+    if decode_state and "state" in module:
+        state = wire.decode(module["state"])
+        if type(state) is not dict or not all(type(k) is str and _is_tensor(v) for k, v in state.items()):
+            state = None
+    return {"modules": entries, "training": module.get("training") is True,
+            "n_params": n_params if type(n_params) is int else -1, "state": state}
+
+
+def _is_tensor(value):
+    import torch
+    return isinstance(value, torch.Tensor)
 
 
 class Probe:
@@ -83,7 +107,7 @@ class Probe:
 
 
 class SessionProxy:
-    """Calls methods of a worker-side TrainingSession (autograder/sandbox/training_session.py)."""
+    """Calls methods of a worker-side TrainingSession (autograder/worker/training_session.py)."""
 
     def __init__(self, probe, sid):
         self._probe, self._sid = probe, sid
@@ -115,17 +139,65 @@ def _encode_arg(value):
     if isinstance(value, torch.nn.Module):  # sent as a recipe the worker rebuilds, weights included
         if isinstance(value, torch.nn.RNNBase):
             kwargs = {k: getattr(value, k) for k in ("input_size", "hidden_size", "num_layers", "batch_first")}
-        else:  # one of autograder/sandbox/reference_models.py
+        else:  # one of autograder/worker/reference_models.py
             kwargs = value.init_kwargs
         return {"$nn": {"kind": type(value).__name__, "kwargs": wire.encode(kwargs),
                         "state": wire.encode(dict(value.state_dict()))}}
     return wire.encode(value)
 
 
-def student_error_message(what, info, hidden_input):
-    """Say what raised and where, without echoing a hidden input back through the message."""
+def student_error_message(what, info, hidden_input, secrets=()):
+    """Say what raised and where, without echoing a hidden input back through the message.
+
+    On a hidden input (hidden_input=True) the message is kit text: the cell and line numbers and the
+    exception's type if it is one of Python's builtins; nothing the student's code wrote (its
+    message, the source line the worker reports, the name of a class it made) is shown. Otherwise
+    the student's message and line follow, with every value in `secrets` struck from them."""
     where = info.get("where") if isinstance(info.get("where"), dict) else None
-    place = f" at line {where.get('line')} of cell {where.get('cell')} (`{where.get('code')}`)" if where else ""
+    kind = exception_shown(info)
     if hidden_input:
-        return f"{what} raised {info['type']}{place} on one of the grader's inputs."
-    return f"{what} raised {info['type']}: {info['message']}{place}"
+        place = f" at line {where['line']} of cell {where['cell']}" if where else ""
+        return f"{what} raised {kind}{place} on one of the grader's inputs."
+    code = redact(clean_text(where.get("code"), 200), set(secrets)) if where else ""
+    place = f" at line {where['line']} of cell {where['cell']} (`{code}`)" if where else ""
+    return f"{what} raised {kind}: {redact(clean_text(info.get('message'), 500), set(secrets))}{place}"
+
+
+MAX_JUDGE_PARAMETERS = 2_000_000  # a judge-side rebuild of a student's layer: 8 MB of float32
+
+
+def rnn_parameter_count(settings, kind="RNN"):
+    """The number of weights an nn.RNN/LSTM/GRU with these settings holds, computed without building
+    it; None when the settings are not sizes (ints, 1 <= size <= 65536, 1 <= layers <= 64)."""
+    sizes = [settings.get(k) for k in ("input_size", "hidden_size", "num_layers")]
+    if not all(type(n) is int and 1 <= n <= 65536 for n in sizes) or sizes[2] > 64:
+        return None
+    inputs, hidden, layers = sizes
+    gates = {"RNN": 1, "GRU": 3, "LSTM": 4}.get(kind, 4)
+    directions = 2 if settings.get("bidirectional") is True else 1
+    total, width = 0, inputs
+    for _ in range(layers):
+        total += directions * gates * hidden * (width + hidden + 2)
+        width = hidden * directions
+    return total
+
+
+def buildable(settings, kind="RNN", limit=MAX_JUDGE_PARAMETERS):
+    """Whether the judge may build a reference layer from settings the worker reported: sizes that
+    are ints and weights no more than `limit` (far beyond what any question needs). The worker's
+    report is a claim; checking it before building keeps the judge's memory out of its hands."""
+    count = rnn_parameter_count(settings, kind)
+    return count is not None and count <= limit
+
+
+def shape_shown(shape, allowed=()):
+    """A shape the student's code returned on a grader's input, as a message may show it: the
+    numbers only when each is one of `allowed` (sizes of the input, of the expected output, 1) and
+    there are at most 4 of them, so a shape cannot carry what the code read from a hidden input."""
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        return "something that is not a tensor"
+    if len(dims) <= 4 and all(type(d) is int and d in set(allowed) for d in dims):
+        return f"shape {dims}"
+    return f"a shape with {len(dims)} dimensions that does not match" if len(dims) <= 8 else "a shape that does not match"

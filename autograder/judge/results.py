@@ -8,19 +8,43 @@ import os
 import tempfile
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+MAX_TEST_OUTPUT = 8_000  # characters of one check's message
+MAX_OUTPUT = 40_000  # characters of the top-level output
+MAX_NAME = 300
+MAX_RESULTS_BYTES = 1_000_000  # the whole results.json, whatever the notebook held
+
+
+def clean(text, limit):
+    """`text` as valid UTF-8 text of at most `limit` characters: lone surrogates (which a notebook's
+    JSON may hold, and which no UTF-8 encoder accepts) become U+FFFD, the rest is cut with a mark."""
+    text = text if isinstance(text, str) else str(text)
+    if len(text) > limit:
+        text = text[:limit - 40] + f"\n[... {len(text) - limit + 40} more characters cut]"
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
 def test_entry(name, score, max_score, output, visible):
-    return {"name": name, "score": round(float(score), 4), "max_score": float(max_score),
-            "output": output, "visibility": "visible" if visible else "after_published",
+    return {"name": clean(name, MAX_NAME), "score": round(float(score), 4), "max_score": float(max_score),
+            "output": clean(output, MAX_TEST_OUTPUT), "visibility": "visible" if visible else "after_published",
             "status": "passed" if score >= max_score else "failed"}
 
 
 def build(tests, output, execution_time, extra=None):
     results = {"score": round(sum(t["score"] for t in tests), 4), "execution_time": round(execution_time, 2),
-               "output": output, "stdout_visibility": "hidden", "tests": tests}
+               "output": clean(output, MAX_OUTPUT), "stdout_visibility": "hidden", "tests": tests}
     if extra:
         results["extra_data"] = extra
+    return bounded(results)
+
+
+def bounded(results):
+    """`results` cut to at most MAX_RESULTS_BYTES of JSON: messages shortened, longest first."""
+    limit = MAX_TEST_OUTPUT
+    while len(json.dumps(results).encode()) > MAX_RESULTS_BYTES and limit > 200:
+        limit //= 2
+        results["output"] = clean(results["output"], limit)
+        for t in results["tests"]:
+            t["output"] = clean(t["output"], limit)
     return results
 
 
@@ -80,6 +104,7 @@ def per_question(results):
 
 
 def summary_table(results):
+    """A per-question table for the terminal: ASCII-safe whatever the messages hold."""
     lines = [f"{'question':<10}{'score':>8}{'max':>6}  first failure"]
     for qid, (score, max_score) in per_question(results).items():
         failure = next((t["output"].splitlines()[0] for t in results["tests"]
@@ -87,4 +112,4 @@ def summary_table(results):
         lines.append(f"{qid:<10}{score:>8.2f}{max_score:>6.0f}  {failure[:90]}")
     total = sum(t["max_score"] for t in results["tests"])
     lines.append(f"{'total':<10}{results['score']:>8.2f}{total:>6.0f}  ({results['execution_time']:.1f} s)")
-    return "\n".join(lines)
+    return "\n".join(lines).encode("ascii", "backslashreplace").decode("ascii")

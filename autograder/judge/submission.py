@@ -3,16 +3,23 @@
 Only the judge reads the submission file; the worker receives cell sources one by one. Every
 way a file can be unusable becomes a SubmissionError whose message tells the student what to do.
 """
+import errno
 import io
 import json
 import os
+import stat
 import zipfile
 
 import nbformat
 
-from .submission_dir import find_submission_file, missing_message
+from .. import wire
+
+zlib_error = __import__("zlib").error
+from .submission_dir import find_submission_file, missing_message, unsafe_entries
 
 MAX_NOTEBOOK_BYTES = 50 << 20
+MAX_NOTEBOOK_DEPTH = 64  # a notebook nests about 6 levels; widget state a few more
+MAX_ZIP_MEMBERS = 10_000
 
 
 class SubmissionError(Exception):
@@ -21,16 +28,16 @@ class SubmissionError(Exception):
 
 def read_notebook(path, assignment_id):
     """The notebook dict of a submission (a file, or Gradescope's submission directory)."""
-    if os.path.isdir(path):
+    if os.path.isdir(path) and not os.path.islink(path):
+        unsafe = unsafe_entries(path)
+        if unsafe:
+            raise SubmissionError(f"The submission holds {', '.join(unsafe[:5])}: symbolic links and special files "
+                                  "are not graded. Upload the notebook file itself (or the zip from its export cell).")
         found = find_submission_file(path, assignment_id)
         if found is None:
             raise SubmissionError(missing_message(path, assignment_id))
         path = found
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_NOTEBOOK_BYTES + 1)
-    except OSError as e:
-        raise SubmissionError(f"The submission could not be read: {e.strerror}.") from None
+    raw = _read_regular_file(path)
     if zipfile.is_zipfile(io.BytesIO(raw)):
         raw = _notebook_from_zip(raw, assignment_id)
     if len(raw) > MAX_NOTEBOOK_BYTES:
@@ -41,10 +48,15 @@ def read_notebook(path, assignment_id):
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise SubmissionError("The submission is not a UTF-8 text file, so it is not a Jupyter notebook. Submit the .ipynb file or the zip from the export cell.") from None
+    if wire.json_depth(raw) > MAX_NOTEBOOK_DEPTH:
+        raise SubmissionError(f"The submission's JSON is nested more than {MAX_NOTEBOOK_DEPTH} levels deep, which no "
+                              "Jupyter notebook is. Open your notebook in Jupyter, save it, and submit the .ipynb file.")
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise SubmissionError("The submission's JSON is nested too deeply to be a notebook. Submit the .ipynb file.") from None
     except ValueError as e:
-        raise SubmissionError(f"The submission is not valid JSON ({e.msg} at line {e.lineno}), so it is not a readable notebook: it may be truncated or not a .ipynb file. Open it in Jupyter, save it, and submit again.") from None
+        raise SubmissionError(f"The submission is not valid JSON ({getattr(e, 'msg', e)} at line {getattr(e, 'lineno', '?')}), so it is not a readable notebook: it may be truncated or not a .ipynb file. Open it in Jupyter, save it, and submit again.") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
         raise SubmissionError("The submission is JSON but not a Jupyter notebook (it has no cells). Submit the .ipynb file.")
     if data.get("nbformat") == 3:
@@ -59,9 +71,50 @@ def read_notebook(path, assignment_id):
     return data
 
 
+def _read_regular_file(path):
+    """The first MAX_NOTEBOOK_BYTES + 1 bytes of `path`, which must be a regular file reached without
+    following a symbolic link at its last step (a link would let a submission point the grader,
+    which may run as root, at any file of the machine) and which a FIFO cannot block."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise SubmissionError(f"The submission {os.path.basename(path)} is a symbolic link; links are not graded. "
+                                  "Upload the notebook file itself (or the zip from its export cell).") from None
+        raise SubmissionError(f"The submission could not be read: {e.strerror}.") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise SubmissionError(f"The submission {os.path.basename(path)} is not a regular file. "
+                                  "Upload the notebook file itself (or the zip from its export cell).")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(MAX_NOTEBOOK_BYTES + 1)
+    except OSError as e:
+        raise SubmissionError(f"The submission could not be read: {e.strerror}.") from None
+    finally:
+        os.close(fd)
+
+
+def _inflate(z, info, limit):
+    """A zip member's bytes, inflated in chunks and stopped past `limit` bytes produced (the size the
+    zip declares is the zip's claim, not a bound: a small zip can inflate to gigabytes)."""
+    chunks, produced = [], 0
+    with z.open(info) as member:
+        while True:
+            chunk = member.read(1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            produced += len(chunk)
+            if produced > limit:
+                raise SubmissionError("The notebook in the zip is larger than 50 MB. Clear its outputs and submit again.")
+            chunks.append(chunk)
+
+
 def _notebook_from_zip(raw, assignment_id):
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            if len(z.infolist()) > MAX_ZIP_MEMBERS:
+                raise SubmissionError(f"The zip holds more than {MAX_ZIP_MEMBERS} files. Submit the zip made by the notebook's export cell.")
             names = [n for n in z.namelist() if n.endswith(".ipynb") and "__MACOSX" not in n
                      and ".ipynb_checkpoints" not in n]
             if not names:
@@ -74,6 +127,6 @@ def _notebook_from_zip(raw, assignment_id):
             info = z.getinfo(names[0])
             if info.file_size > MAX_NOTEBOOK_BYTES:
                 raise SubmissionError("The notebook in the zip is larger than 50 MB. Clear its outputs and submit again.")
-            return z.read(info)
-    except (zipfile.BadZipFile, OSError, RuntimeError) as e:
-        raise SubmissionError(f"The zip file could not be read ({e}). Export it again from the notebook.") from None
+            return _inflate(z, info, MAX_NOTEBOOK_BYTES)
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError, NotImplementedError, EOFError, zlib_error) as e:
+        raise SubmissionError(f"The zip file could not be read ({str(e)[:200]}). Export it again from the notebook.") from None

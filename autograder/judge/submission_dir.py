@@ -6,6 +6,7 @@ of the directory is looked at: that is where Gradescope puts uploaded files. Hid
 macOS resource forks and Jupyter checkpoints are ignored.
 """
 import os
+import stat
 
 _IGNORED_DIRS = {"__MACOSX", ".ipynb_checkpoints"}
 
@@ -16,7 +17,33 @@ def _candidates(directory):
     except OSError:
         return []
     return [n for n in names if not n.startswith((".", "._")) and n not in _IGNORED_DIRS
-            and os.path.isfile(os.path.join(directory, n))]
+            and _is_regular(os.path.join(directory, n))]
+
+
+def _is_regular(path):
+    """A regular file itself, not a symbolic link to one (never followed: the grader may be root)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def unsafe_entries(directory):
+    """Names of the top level of `directory` that are symbolic links or special files (FIFOs,
+    sockets, devices): a submission holding one is refused rather than followed or opened."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return []
+    unsafe = []
+    for entry in sorted(entries, key=lambda e: e.name):
+        try:
+            mode = entry.stat(follow_symlinks=False).st_mode
+        except OSError:
+            continue
+        if stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            unsafe.append(entry.name)
+    return unsafe
 
 
 def find_submission_file(directory, assignment_id):

@@ -1,9 +1,11 @@
 """The judge's handle on one worker process: start it confined, ask it things, kill it.
 
-Every reply is decoded strictly (autograder/sandbox/wire.py) and must echo the id of the request
+Every reply is decoded strictly (autograder/wire.py) and must echo the id of the request
 it answers; anything else means the student's code broke the channel, and the worker is killed.
 """
+import builtins
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,14 +24,51 @@ class WorkerLost(Exception):
         self.reason, self.detail = reason, detail
 
 
+BUILTIN_EXCEPTIONS = frozenset(name for name, value in vars(builtins).items()
+                                if isinstance(value, type) and issubclass(value, BaseException))
+_TYPE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,99}")
+
+
+def clean_text(value, limit):
+    """`value` if it is a str (cut to `limit`, lone surrogates replaced), else ""."""
+    if type(value) is not str:
+        return ""
+    return value[:limit].encode("utf-8", "replace").decode("utf-8")
+
+
 class StudentError(Exception):
-    """The student's code raised while the worker ran it. `info`: type, message, where."""
+    """The student's code raised while the worker ran it. `info`: type, message, where, builtin.
+
+    Everything in it came from the worker, which the student's code may have rewritten: every field
+    is checked here, once, so no reader of `info` meets a value of the wrong type.
+    - type: the exception's class name ("Exception" when the reply holds none that looks like one);
+    - builtin: True only for a name of Python's builtin exceptions that the worker says is builtin;
+    - message: text, at most 500 characters; where: None or {cell: int, line: int, code: str}.
+    """
 
     def __init__(self, info):
-        info = info if isinstance(info, dict) else {}
-        self.info = {"type": str(info.get("type", "Exception"))[:100],
-                     "message": str(info.get("message", ""))[:500], "where": info.get("where")}
+        info = info if type(info) is dict else {}
+        name = info.get("type")
+        name = name if type(name) is str and _TYPE_NAME.fullmatch(name) else "Exception"
+        where = info.get("where")
+        if type(where) is dict and type(where.get("cell")) is int and type(where.get("line")) is int:
+            where = {"cell": where["cell"], "line": where["line"], "code": clean_text(where.get("code"), 200)}
+        else:
+            where = None
+        self.info = {"type": name, "message": clean_text(info.get("message"), 500), "where": where,
+                     "builtin": info.get("builtin") is True and name in BUILTIN_EXCEPTIONS}
         super().__init__(f"{self.info['type']}: {self.info['message']}")
+
+    def type_shown(self):
+        """The exception's type as a student may see it: a builtin's name, else kit text (the
+        name of a class the student made could carry anything, hidden inputs included)."""
+        return exception_shown(self.info)
+
+
+def exception_shown(info):
+    if info.get("builtin") is True and info.get("type") in BUILTIN_EXCEPTIONS:
+        return info["type"]
+    return "an exception class defined in your notebook"
 
 
 class _OutputReader(threading.Thread):
@@ -85,12 +124,15 @@ class WorkerProcess:
                   "write_paths": [self.scratch.work, "/dev/null"]}
         if owner:
             config["uid"], config["gid"] = owner
-        wire.send(self.to_worker, config)
+        deadline = time.monotonic() + self.startup_timeout
         try:
-            reply = self._receive(0, self.startup_timeout)
+            self._send(config, deadline)
+            reply = self._receive(0, deadline)
         except WorkerLost as e:  # no student code ran yet: this is the kit's or machine's fault
             raise WorkerLost(e.reason, f"{e.detail} while starting; its output:\n{self.output()[-2000:]}") from None
-        self.status = reply.get("ready") if isinstance(reply.get("ready"), dict) else {}
+        ready = reply.get("ready")
+        self.status = {k: v for k, v in ready.items() if type(k) is str and type(v) in (int, bool)} \
+            if type(ready) is dict else {}
         return self.status
 
     def request(self, op, timeout, **fields):
@@ -98,25 +140,33 @@ class WorkerProcess:
         if self.proc is None:
             raise WorkerLost("crashed", "the worker is not running")
         self._next_id += 1
-        try:
-            wire.send(self.to_worker, {"op": op, "id": self._next_id, **fields})
-        except OSError as e:
-            self.stop()
-            raise WorkerLost("crashed", str(e)) from None
-        reply = self._receive(self._next_id, timeout)
+        deadline = time.monotonic() + timeout  # one deadline for writing the request and reading the reply
+        self._send({"op": op, "id": self._next_id, **fields}, deadline)
+        reply = self._receive(self._next_id, deadline)
         if "error" in reply:
             raise StudentError(reply["error"])
         return reply
 
-    def _receive(self, expected_id, timeout):
+    def _send(self, message, deadline):
+        """Write a request; a worker that stops reading its pipe cannot hold the judge past `deadline`."""
         try:
-            reply = wire.recv(self.from_worker, deadline=time.monotonic() + timeout)
+            wire.send(self.to_worker, message, deadline=deadline)
         except wire.Timeout:
             self.stop()
-            raise WorkerLost("timeout", f"no answer within {timeout:.0f} s") from None
-        except (wire.WireError, OSError) as e:
+            raise WorkerLost("timeout", "the worker stopped reading its requests") from None
+        except OSError as e:
             self.stop()
-            raise WorkerLost("protocol", str(e)) from None
+            raise WorkerLost("crashed", str(e)) from None
+
+    def _receive(self, expected_id, deadline):
+        try:
+            reply = wire.recv(self.from_worker, deadline=deadline)
+        except wire.Timeout:
+            self.stop()
+            raise WorkerLost("timeout", "no answer in time") from None
+        except (wire.WireError, OSError, RecursionError, MemoryError) as e:
+            self.stop()
+            raise WorkerLost("protocol", str(e)[:200]) from None
         if reply is None:
             code = self.proc.wait() if self.proc else None
             self.stop()

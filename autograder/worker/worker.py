@@ -9,6 +9,7 @@ Start-up order matters: import the libraries students use, then drop privileges,
 file system (Landlock), then seed, and only then run student code.
 Run as a script from the sandbox copy: python worker.py FD_IN FD_OUT
 """
+import builtins
 import importlib
 import os
 import sys
@@ -157,8 +158,9 @@ class Worker:
             return {"undefined": True}
         else:
             target = self.ns[name]
-        if method is not None:
-            target = getattr(target, method)
+        if method is not None:  # a method, or a submodule's path ("encoder.rnn"): called as it is
+            for part in str(method).split("."):
+                target = getattr(target, part)
         args = [self._arg(a) for a in args]
         kwargs = {k: self._arg(v) for k, v in (kwargs or {}).items()}
         with torch.set_grad_enabled(grad):
@@ -222,7 +224,9 @@ def describe_exception(e):
         message = str(e)[:500]
     except BaseException:
         message = "<unprintable message>"
-    return {"type": type(e).__name__, "message": message, "where": where}
+    kind = type(e)
+    return {"type": kind.__name__, "message": message, "where": where,
+            "builtin": kind.__module__ == "builtins" and getattr(builtins, kind.__name__, None) is kind}
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ the last step's output, and no dropout in eval mode.
 import torch
 
 from ...authoring import Assignment, Fail
+from ...authoring.training_checks import describe_runs, expect_shape, modules_of, note, train_on_seeds, verify_structure
 from ...judge.probe import SessionModel
-from ...authoring.training_checks import describe_runs, expect_shape, modules_of, note, train_on_seeds
 from . import protocol
 
 assignment = Assignment(
@@ -32,15 +32,17 @@ def q1_structure(w):
         raise Fail("SimpleRNN should use an nn.RNN layer.")
     attrs = rnns[0][2]
     if attrs.get("num_layers") != 2:
-        raise Fail(f"The RNN has {attrs.get('num_layers')} layer(s); the fix stacks 2 (num_layers=2) so that dropout can act between them.")
-    if not attrs.get("dropout", 0) > 0:
+        layers = attrs.get("num_layers")
+        raise Fail(f"The RNN has {layers if type(layers) is int else 'an unreadable number of'} layer(s); the fix stacks 2 (num_layers=2) so that dropout can act between them.")
+    if not isinstance(attrs.get("dropout", 0), (int, float)) or not attrs.get("dropout", 0) > 0:
         raise Fail("The RNN has no dropout between its layers: pass dropout=dropout to nn.RNN.")
+    verify_structure(w, "q1", "SimpleRNN", info, "RNN")  # two layers claimed: they must compute as two
 
 
 @check("q1", "SimpleRNN: dropout on the last step's output, active in train(), off in eval()", 1)
 def q1_dropout(w):
     info = _build(w)
-    if not any(m[2].get("p", 0) > 0 for m in modules_of(info, "Dropout")):
+    if not any(isinstance(m[2].get("p"), (int, float)) and m[2]["p"] > 0 for m in modules_of(info, "Dropout")):
         raise Fail("Add an nn.Dropout(dropout) on the last time step's output, before the linear layer.")
     model = SessionModel("q1", "SimpleRNN")
     w.call(model, method="train")

@@ -8,6 +8,7 @@ import random
 import torch
 
 from ...authoring import Assignment, Fail
+from ...judge.probe import buildable, shape_shown
 
 assignment = Assignment(
     id="rnn-basics", title="rnn-basics (nn.RNN basics)", cell_timeout=30, budget=180)
@@ -22,7 +23,14 @@ def _rnn_layer(w, name):
     if obj.module is None or obj.type != "torch.nn.modules.rnn.RNN":
         raise Fail(f"`{name}` should be a torch.nn.RNN layer, but it is a {obj.short_type}. "
                    "Build it with torch.nn.RNN(input_size=..., hidden_size=..., num_layers=...).")
-    return obj, obj.module["modules"][0][2]
+    modules = obj.module["modules"]
+    settings = modules[0][2] if modules and isinstance(modules[0], list) and len(modules[0]) >= 3 else None
+    if not isinstance(settings, dict):
+        raise Fail(f"`{name}` did not report the settings of an nn.RNN; build it with torch.nn.RNN(...).")
+    if not buildable(settings):
+        raise Fail(f"`{name}` reports sizes far beyond what this question needs (or sizes that are not "
+                   "numbers); build it with torch.nn.RNN(input_size=10, hidden_size=20, num_layers=1).")
+    return obj, settings
 
 
 def _computes_as_described(w, name, obj, settings):
@@ -72,9 +80,9 @@ def rnn_settings(w):
         raise Fail("input_size and hidden_size are swapped: input_size is the number of features per "
                    "time step (10), hidden_size the size of the memory (20).")
     if (s.get("input_size"), s.get("hidden_size")) != (10, 20):
-        raise Fail(f"Expected input_size=10 and hidden_size=20, got {s.get('input_size')} and {s.get('hidden_size')}.")
+        raise Fail(f"Expected input_size=10 and hidden_size=20, got {s['input_size']} and {s['hidden_size']}.")
     if s.get("num_layers") != 1:
-        raise Fail(f"num_layers is {s.get('num_layers')}: a simple RNN has one layer (num_layers=1). "
+        raise Fail(f"num_layers is {s['num_layers']}: a simple RNN has one layer (num_layers=1). "
                    "Zero or negative layers are invalid; more layers stack RNNs.")
 
 
@@ -316,8 +324,9 @@ def _check_last_states(w, kind):
     if not isinstance(got, torch.Tensor):
         raise Fail(f"`last_hidden_states` should return a tensor, but returned {type(got).__name__}.")
     if tuple(got.shape) != tuple(expected.shape):
-        raise Fail(f"`last_hidden_states` returned shape {tuple(got.shape)} for {len(sequences)} sequences; "
-                   f"it should be (batch, hidden_size) = {tuple(expected.shape)}. h_n has a leading layer dimension: take h_n[-1].")
+        allowed = set(expected.shape) | {1}
+        raise Fail(f"`last_hidden_states` returned {shape_shown(got.shape, allowed)} for a list of sequences; it "
+                   "should be (batch, hidden_size): one row per sequence. h_n has a leading layer dimension: take h_n[-1].")
     if torch.allclose(got.float(), expected, atol=1e-5):
         return
     if torch.allclose(got.float(), _q7_padding_only(rnn, sequences), atol=1e-5):

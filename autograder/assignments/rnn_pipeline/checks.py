@@ -5,8 +5,8 @@ Inputs are the grader's synthetic sequences (protocol.py); the labels never leav
 import torch
 
 from ...authoring import Assignment, Fail
-from ...judge.probe import SessionModel
-from ...authoring.training_checks import describe_runs, expect_shape, modules_of, note, train_on_seeds
+from ...authoring.training_checks import describe_runs, expect_shape, modules_of, note, train_on_seeds, verify_structure
+from ...judge.probe import SessionModel, buildable, shape_shown
 from . import protocol
 
 assignment = Assignment(
@@ -38,22 +38,32 @@ def q1_structure(w):
         raise Fail("SequenceClassifier should use an nn.RNN layer.")
     attrs = rnns[0][2]
     if (attrs.get("input_size"), attrs.get("hidden_size")) != (5, 8):
-        raise Fail(f"The RNN should be nn.RNN(5, 8): 5 features in, hidden size 8 (got {attrs.get('input_size')}, {attrs.get('hidden_size')}).")
+        got = ", ".join(str(v) if type(v) is int else "?" for v in (attrs.get("input_size"), attrs.get("hidden_size")))
+        raise Fail(f"The RNN should be nn.RNN(5, 8): 5 features in, hidden size 8 (got {got}).")
     if attrs.get("batch_first") is not True:
         raise Fail("The data is (batch, time, features): build the RNN with batch_first=True.")
     if not modules_of(info, "Linear"):
         raise Fail("A linear layer should map the last hidden state to the 3 class scores.")
+    verify_structure(w, "q1", "SequenceClassifier", info, "RNN")
 
 
 def _rnn_reference(w, model, x):
     """The per-step outputs of the model's own RNN, recomputed here from its weights."""
     state = w.call(model, method="state_dict")
     info = _build(w, model.sid)
-    name, _, attrs = modules_of(info, "RNN")[0][:3]
+    rnns = modules_of(info, "RNN")
+    if not rnns or not isinstance(state, dict):
+        raise Fail("The model should hold an nn.RNN whose weights the grader can read (model.state_dict()).")
+    name, _, attrs = rnns[0][:3]
+    if not isinstance(name, str) or not buildable({"num_layers": 1, **attrs}):
+        raise Fail("The model's nn.RNN reports sizes far beyond what this question needs: build nn.RNN(5, 8, batch_first=True).")
     rnn = torch.nn.RNN(attrs["input_size"], attrs["hidden_size"], num_layers=attrs.get("num_layers", 1),
                        batch_first=True)
     prefix = name + "." if name else ""
-    rnn.load_state_dict({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+    try:
+        rnn.load_state_dict({k[len(prefix):]: v for k, v in state.items() if isinstance(k, str) and k.startswith(prefix)})
+    except (RuntimeError, TypeError, ValueError):
+        raise Fail("The weights of the model's nn.RNN do not fit the nn.RNN it describes.") from None
     with torch.no_grad():
         return rnn(x)[0]
 
@@ -66,7 +76,7 @@ def q2_shape(w):
         raise Fail(f"`hidden_states` should return a tensor, returned {type(got).__name__}.")
     if tuple(got.shape) != (1000, 10, 8):
         hint = " That is the last hidden state h_n; return the per-step outputs (the first value the RNN returns)." if tuple(got.shape) in ((1, 1000, 8), (1000, 8)) else ""
-        raise Fail(f"`hidden_states` returned shape {tuple(got.shape)}; the RNN's outputs for every step are (1000, 10, 8).{hint}")
+        raise Fail(f"`hidden_states` returned {shape_shown(got.shape, {1, 1000, 10, 8})}; the RNN's outputs for every step are (1000, 10, 8).{hint}")
 
 
 @check("q2", "hidden_states(model, x) equals the model's RNN outputs", 1)
@@ -88,7 +98,7 @@ def _proba_and_logits(w):
     logits = w.call(model, x)
     if not isinstance(proba, torch.Tensor) or tuple(proba.shape) != (1000, protocol.N_CLASSES):
         raise Fail(f"`predict_proba` should return a (1000, 3) tensor of probabilities, got "
-                   f"{tuple(proba.shape) if isinstance(proba, torch.Tensor) else type(proba).__name__}.")
+                   f"{shape_shown(proba.shape, {1, 1000, 3}) if isinstance(proba, torch.Tensor) else type(proba).__name__}.")
     return proba.double(), logits
 
 

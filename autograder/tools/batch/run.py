@@ -23,7 +23,7 @@ import time
 
 from ... import assignments
 from ...judge import isolation, results
-from ...judge.engine import grade_or_report
+from ...judge.engine import grade_or_report, limit_judge_memory
 from ...judge.worker_client import WorkerProcess
 from ...paths import PACKAGE_DIR, package_name
 from .discover import content_hash
@@ -86,6 +86,7 @@ def _grade_in_child(assignment_id, path, out_path, options):
         workers.append(WorkerProcess(seed=seed))
         return workers[-1]
 
+    limit_judge_memory()
     try:  # a bug of the kit still gives a results file, as `autograder grade` does
         outcome = grade_or_report(assignments.load(assignment_id), path, worker_factory=tracked, **options)
     except _Stop:

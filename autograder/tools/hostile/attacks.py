@@ -309,3 +309,68 @@ for fd in range(3, 64):  # garbage into every descriptor, the grader's reply pip
 CLOSE_CHANNEL = "import os\nos.closerange(3, 1024)\n"
 
 
+
+# -- issue 10: the judge itself must not hang, crash, swell or echo -------------------------------
+STOP_READING = r'''
+import sys, time
+sys.modules["wire"].recv = lambda *args, **kwargs: time.sleep(10 ** 6)  # the worker never reads again
+'''
+BIG_CELL = "# " + "padding " * 40 + "\n"  # repeated to 300 kB by corpus.py: a request larger than a pipe's buffer
+
+MALFORMED_ERRORS = r'''
+import gc
+_worker = next(o for o in gc.get_objects() if type(o).__name__ == "Worker")
+def _malformed(request):  # error replies whose fields have every wrong type
+    if request.get("op") == "exec":
+        return {"error": {"type": ["Value", "Error"], "message": {"not": "text"}, "where": "line 3"}}
+    if request.get("op") == "describe":
+        return {"error": {"type": 7, "message": None, "where": {"cell": "x", "line": [1], "code": 5}}}
+    return {"error": 5}
+_worker.handle = _malformed
+'''
+
+DEEP_REPLIES = r'''
+import sys, types, json
+sys.modules["wire"].json = types.SimpleNamespace(loads=json.loads, dumps=lambda m, **k: (
+    '{"id": %d, "ok": true, "x": %s}' % (m.get("id", 0), "[" * 100000 + "]" * 100000)))  # past the recursion limit
+'''
+
+FORGED_SIZES = r'''
+import gc, sys
+_wire = sys.modules["wire"]
+_worker = next(o for o in gc.get_objects() if type(o).__name__ == "Worker")
+_handle = _worker.handle
+_HUGE = {"input_size": 10, "hidden_size": 20000, "num_layers": 1, "batch_first": True, "dropout": 0.0, "bidirectional": False}
+def _forged(request):  # 300 bytes that would make the judge build 1.6 GB of reference weights
+    import torch
+    if request.get("op") == "describe":
+        return {"defined": True, "type": "torch.nn.modules.rnn.RNN", "callable": True, "is_class": False,
+                "module": {"n_params": 10, "training": True, "modules": [["", "RNN", _HUGE]],
+                           "state": _wire.encode({"weight_ih_l0": torch.zeros(1)})}}
+    if request.get("op") == "session" and request.get("method") == "new_model":
+        return {"value": _wire.encode({"n_params": 10, "training": True, "modules": [["", "Net", {}], ["rnn", "RNN", _HUGE]]})}
+    return _handle(request)
+_worker.handle = _forged
+'''
+
+ODD_TEXT = r'''
+class Odd:
+    pass
+Odd.__qualname__ = "Odd\ud800Class"  # type() refuses such a name; the attribute does not
+rnn = Odd()
+raise ValueError("lone \udcff surrogate")
+'''
+
+EVERY_WORD = r'''
+# every word a grader might use, so that no hidden input is "already in the submission"
+_EVERY_WORD = """$input_words the of and hidden state time step tensor model batch layer sequence"""
+'''
+
+EXCEPTION_NAMED_BY_INPUTS = {
+    "function": "def $target(*args, **kwargs):\n"
+                "    raise type('E' + repr(args).encode().hex()[:180], (Exception,), {})('nothing to see')\n",
+    "class": "_Base = $target\nclass $target(_Base):\n    def forward(self, x, *args, **kwargs):\n"
+             "        import torch\n"
+             "        raise type('E' + str(torch.initial_seed())[::-1] + x.flatten()[:8].numpy().tobytes().hex(),"
+             " (Exception,), {})('nothing to see')\n",
+}

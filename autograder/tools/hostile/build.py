@@ -53,8 +53,12 @@ class Submission:
             nbformat.write(self.notebook, path)
             return path
         for name, data in self.files.items():
-            os.makedirs(os.path.dirname(os.path.join(directory, "submission", name)), exist_ok=True)
-            with open(os.path.join(directory, "submission", name), "wb") as f:
+            path = os.path.join(directory, "submission", name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if hasattr(data, "target"):  # corpus.Link: a symbolic link, not a file
+                os.symlink(solution_path(self.assignment) if data.target == "$solution" else data.target, path)
+                continue
+            with open(path, "wb") as f:
                 f.write(data)
         if len(self.files) == 1:
             return os.path.join(directory, "submission", next(iter(self.files)))
@@ -156,8 +160,23 @@ def secret_files(assignment_id, root=ROOT):
     return files + [p for p in notebooks if os.path.exists(p)]
 
 
+def input_words(assignment_id):
+    """The strings of the module-level lists of an assignment's hidden checks and protocol: what a
+    student who guesses every word would put in a notebook."""
+    words = set()
+    for path in secret_files(assignment_id):
+        if path.endswith(".py"):
+            with open(path) as f:
+                tree = ast.parse(f.read())
+            for node in tree.body:
+                if isinstance(node, ast.Assign) and isinstance(node.value, (ast.List, ast.Tuple)):
+                    words.update(n.value for n in ast.walk(node.value)
+                                 if isinstance(n, ast.Constant) and isinstance(n.value, str))
+    return " ".join(sorted(w for w in words if '"' not in w and "$" not in w))
+
+
 def _values(assignment_id, ctx, target, answers):
-    return {"secrets": repr(ctx.secrets(assignment_id)), "decoys": repr(ctx.decoys), "marker": ctx.marker,
+    return {"input_words": input_words(assignment_id), "secrets": repr(ctx.secrets(assignment_id)), "decoys": repr(ctx.decoys), "marker": ctx.marker,
             "judge_pid": str(ctx.judge_pid), "kit": repr(ctx.kit), "target": target or "undefined_target",
             "results_paths": repr(list(ctx.results_paths)), "answers": repr(sorted({n for q in answers for n in q})),
             "kit_files": repr(ctx.kit_files())}
@@ -200,8 +219,10 @@ def assemble(assignment_id, attacks, ctx, notebooks=None, base="blank"):
     first = {}
     for number, cell in enumerate(cells, start=1):
         first.setdefault(cell.metadata.get("rnnkit_attack"), number)
+    # what the student is taken to know already: the published notebook they started from, not the
+    # attack's own cells (an attack that writes every word into its notebook knows no hidden input)
     return Submission(assignment_id, list(attacks), base, notebook=built, first_cells=first, options=options,
-                      text=notebook_text(built))
+                      text=notebook_text(notebook))
 
 
 def build_corpus(assignment_id, ctx=None, notebooks=None):

@@ -19,7 +19,8 @@ from .attacks import (READ_HIDDEN, LEAK_THROUGH_CHECK, WRITE_OUTSIDE, DETACHED, 
                       PATCH_SYS_MODULES, FORGE_REPLIES, MALFORMED_REPLIES, SHADOW_MODULES,
                       FORK_SECOND_WORKER, SPY, LEAK_LATER, LOOP, SLEEP, IGNORE_SIGNALS,
                       LOOP_IN_TARGET, BIG_MODEL, SLOW_STEPS, FLOOD, MEMORY, FORK_BOMB, THREAD_BOMB,
-                      BREAK_CHANNEL, CLOSE_CHANNEL)
+                      BREAK_CHANNEL, CLOSE_CHANNEL, STOP_READING, BIG_CELL, MALFORMED_ERRORS, DEEP_REPLIES,
+                      FORGED_SIZES, ODD_TEXT, EVERY_WORD, EXCEPTION_NAMED_BY_INPUTS)
 
 def _missing_fields(student, reference):
     data = json.loads(reference)
@@ -43,6 +44,40 @@ def zip_bytes(files):
     return buffer.getvalue()
 
 
+class Link:
+    """In an entry's files: a symbolic link to `target` ("$solution": the assignment's reference)."""
+
+    def __init__(self, target):
+        self.target = target
+
+
+def zip_bomb(size=1 << 30, declared=1000, name="submission.ipynb"):
+    """A zip of one notebook that inflates to `size` bytes of zeros while its headers declare
+    `declared` (about 1 MB per GiB)."""
+    import struct
+    import zlib
+    compressor, chunk, crc, parts = zlib.compressobj(9, zlib.DEFLATED, -15), b"\0" * (16 << 20), 0, []
+    for _ in range(size // len(chunk)):
+        parts.append(compressor.compress(chunk))
+        crc = zlib.crc32(chunk, crc)
+    parts.append(compressor.flush())
+    data, name = b"".join(parts), name.encode()
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc, len(data), declared, len(name), 0) + name
+    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0, crc, len(data), declared,
+                          len(name), 0, 0, 0, 0, 0, 0) + name
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central), len(local) + len(data), 0)
+    return local + data + central + end
+
+
+def _many_errors(student, reference):
+    data = json.loads(student)
+    first = next(i for i, c in enumerate(data["cells"]) if c.get("cell_type") == "code")
+    raising = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                "source": f"raise ValueError('{i} ' + 'x' * 400)\n"} for i in range(2000)]
+    data["cells"][first + 1:first + 1] = raising
+    return {"many-errors.ipynb": json.dumps(data).encode()}
+
+
 def _renamed_in_zip(student, reference):
     return {"submission.zip": zip_bytes({"Downloads/My Notebook (3).ipynb": reference,
                                     "__MACOSX/Downloads/._My Notebook (3).ipynb": "junk", "notes.txt": "my notes"})}
@@ -60,6 +95,10 @@ BROKEN_FILES = {  # name: (files from (student json, reference json), what the s
     "zip-without-notebook": (lambda s, r: {"submission.zip": zip_bytes({"README.txt": "hi"})}, "no .ipynb"),
     "zip-with-two-notebooks": (lambda s, r: {"submission.zip": zip_bytes({"a.ipynb": r, "b.ipynb": r})}, "2 notebooks"),
     "notebook-of-another-assignment": (_other_assignment, "belongs to the assignment"),
+    "zip-bomb": (lambda s, r: {"submission.zip": zip_bomb()}, "could not be read|larger than 50 MB"),
+    "notebook-nested-too-deep": (lambda s, r: {"deep.ipynb": ('{"cells": [], "metadata": ' + "[" * 100_000
+                                                              + "]" * 100_000 + "}").encode()}, "nested"),
+    "link-in-the-submission-folder": (lambda s, r: {"rnn-notebook.ipynb": Link("$solution")}, "symbolic link"),
 }
 
 
@@ -147,6 +186,20 @@ CORPUS = [
     A("thread-bomb", "exhaust", THREAD_BOMB, base="reference", message="Passed.|raised RuntimeError", once=True),
     A("whole-budget", "exhaust", SLEEP, "checks", options={"cell_timeout": 3, "budget": 10},
       message="time budget", once=True),
+    # issue 10: nothing a submission does hangs, crashes, swells or speaks through the judge
+    Attack("stop-reading-the-pipe", "exhaust", (("setup", STOP_READING), ("setup", BIG_CELL * 1000)),
+           message="did not finish within", options={"cell_timeout": 5, "budget": 30}, once=True),
+    A("malformed-error-replies", "tamper", MALFORMED_ERRORS, message="raised an exception class defined in your notebook",
+      once=True),
+    A("replies-nested-too-deep", "tamper", DEEP_REPLIES, message="interfered with the grader's channel", once=True),
+    A("forged-layer-sizes", "tamper", FORGED_SIZES, message="sizes far beyond|could not read|not defined|did not",
+      once=True),
+    A("lone-surrogates", "broken", ODD_TEXT, message="cell {cell} raised ValueError", once=True),
+    Attack("many-raising-cells", "exhaust", files=_many_errors, message="raised ValueError", once=True),
+    Attack("stash-with-every-word-in-the-notebook", "escape", (("setup", SPY + EVERY_WORD), ("last-check", LEAK_LATER)),
+           base="reference", message="grader inputs", costs=True, group="stash"),
+    A("exception-class-named-by-the-inputs", "escape", EXCEPTION_NAMED_BY_INPUTS, "target", base="reference",
+      costs=True, message="an exception class defined in your notebook"),
     # broken input: the reference damaged or packed wrongly; a clear message, never a crash
     *[Attack(name, "broken", base="reference", files=files, message=message, costs=True, once=True)
       for name, (files, message) in BROKEN_FILES.items()],

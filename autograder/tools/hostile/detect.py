@@ -76,6 +76,7 @@ def hidden_material(assignment_id, notebooks=None):
             if "SEED" in name and "CALIBRATION" not in name:
                 seeds.update(v for v in (value if isinstance(value, (list, tuple)) else [value]) if type(v) is int)
     values.update(str(sub_seed(s, tag)) for s in seeds for tag in ["init"] + [f"epoch{e}" for e in range(1, 201)])
+    values.update(str(v)[::-1] for v in list(values) + list(seeds) if str(v).isdigit() and len(str(v)) >= 6)
     for cell in notebooks["reference"].cells:
         if _code(cell):
             lines.update(l.strip() for l in cell_source(cell).splitlines() if len(l.strip()) >= 25)
@@ -91,6 +92,8 @@ def find_leaks(text, material, submitted_text, sent_values=()):
     for value in sorted(values | set(sent_values)):
         if value not in submitted_text and re.search(rf"(?<![\w.]){re.escape(value)}(?![\w.])", text):
             found.append(f"grader input: {value[:40]!r}")
+        elif len(value) >= 5 and value.encode().hex() in text.lower():
+            found.append(f"grader input, hex-encoded: {value[:40]!r}")
     return found
 
 

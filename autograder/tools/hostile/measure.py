@@ -3,6 +3,7 @@ attack's expectations and the honest submission's results.
 """
 import json
 import os
+import resource
 import shutil
 import tempfile
 import time
@@ -15,8 +16,9 @@ from ...judge.engine import Grading
 from .build import Submission
 from .detect import Watch, changed_files, find_leaks, hidden_material, tree_state, visible_text
 
-SLACK = 20  # seconds past the budget: a worker start-up and kill are not bounded by it
+SLACK = 10  # seconds past the budget that grading may take: stopping the worker, writing results.json
 MAX_RESULTS_BYTES = 200_000
+MAX_JUDGE_GROWTH = 1 << 30  # how much the judge's peak memory may grow while grading one entry
 
 @dataclass
 class Outcome:
@@ -28,6 +30,7 @@ class Outcome:
     leftover: list
     error: str = ""          # the judge itself raised, or results.json did not validate
     unrelated: list = field(default_factory=list)  # kit files someone else changed meanwhile
+    judge_growth: int = 0    # bytes the judge process's peak resident memory rose by during grading
 
     @property
     def score(self):
@@ -42,6 +45,7 @@ def measure(submission, ctx, material=None, workdir=None):
     try:
         path = submission.write(workdir)
         watch, before = Watch(), tree_state(ctx)
+        peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         started, error, results = time.monotonic(), "", None
         try:
             results = Grading(assignments.load(submission.assignment), worker_factory=watch.factory,
@@ -53,10 +57,11 @@ def measure(submission, ctx, material=None, workdir=None):
         except Exception as e:
             error = f"{type(e).__name__}: {e}"
         seconds = time.monotonic() - started
+        growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - peak_before
         leftover = watch.leftovers(ctx.marker)
         changed, unrelated = changed_files(before, tree_state(ctx), ctx, submission.assignment)
         leaks = find_leaks(visible_text(results), material, submission.text, watch.sent_values())
-        return Outcome(submission, results, seconds, leaks, changed, leftover, error, unrelated)
+        return Outcome(submission, results, seconds, leaks, changed, leftover, error, unrelated, judge_growth=growth)
     finally:
         if own:
             shutil.rmtree(own, ignore_errors=True)
@@ -85,7 +90,15 @@ def problems(outcome, attack, honest):
         found.append(f"score {score:g} should equal the honest {fair:g}")
     if len(json.dumps(outcome.results)) > MAX_RESULTS_BYTES:
         found.append("results.json is larger than 200 kB")
+    try:
+        json.dumps(outcome.results, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        found.append("results.json holds text that is not valid UTF-8 (a lone surrogate)")
+    if outcome.judge_growth > MAX_JUDGE_GROWTH:
+        found.append(f"the judge's memory grew by {outcome.judge_growth / (1 << 30):.1f} GiB")
     text = visible_text(outcome.results)
+    if gradescope.KIT_FAILURE_MESSAGE in text:
+        found.append("the student is told the kit failed")
     cell = outcome.submission.first_cells.get(attack.name)
     fragments = [m.replace("{cell}", str(cell)) for m in attack.message.split("|")] if attack.message else [honest_fragment(honest)]
     if not any(f in text for f in fragments):
