@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .results import exact_sum
 from .sandbox import wire
 from .worker_client import StudentError
 
@@ -49,8 +50,8 @@ class Assignment:
     def validate(self):
         """The checks' points must add up to the contract's points for every question."""
         for qid, points in self.questions.items():
-            total = sum(c.points for c in self.checks_for(qid))
-            if abs(total - points) > 1e-9:
+            total = exact_sum(c.points for c in self.checks_for(qid))
+            if total != exact_sum([points]):
                 raise ValueError(f"{self.id} {qid}: checks give {total} points, the contract says {points}")
         unknown = {c.question for c in self.checks} - set(self.questions)
         if unknown:
