@@ -65,5 +65,6 @@ hostile: setup  ## grade every hostile corpus entry on its own for every assignm
 ASSIGNMENT ?= rnn-basics
 SUBMISSIONS ?= dist/examples/$(ASSIGNMENT)/submissions
 GRADED ?= dist/graded/$(ASSIGNMENT)
-grade-all: setup  ## a folder of submissions -> grades.csv, report.md: make grade-all ASSIGNMENT=id SUBMISSIONS=dir
-	$(PY) -m autograder grade-all $(ASSIGNMENT) $(SUBMISSIONS) -o $(GRADED)
+CANVAS_COLUMN ?=
+grade-all: setup  ## a folder of submissions -> grades.csv, report.md: make grade-all ASSIGNMENT=id SUBMISSIONS=dir [CANVAS_COLUMN="Title (id)"]
+	$(PY) -m autograder grade-all $(ASSIGNMENT) $(SUBMISSIONS) -o $(GRADED) $(if $(CANVAS_COLUMN),--canvas-column "$(CANVAS_COLUMN)")

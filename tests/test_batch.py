@@ -145,8 +145,10 @@ def test_every_submission_gets_its_expected_total(folder):
 
 def test_grades_csv_one_row_per_student(folder):
     rows = read_grades(folder["out"] / "grades.csv")
-    by_sid = {r["SID"]: r for r in rows}
+    by_sid = {r["SID"] or r["Submission"]: r for r in rows}
     assert sorted(by_sid) == sorted(EXPECTED)  # the group submission gives two rows
+    loose = {"ref", "blank", "q4wrong", "q6lists", "truncated", "answers", "hang"}
+    assert {r["Submission"] for r in rows if r["SID"] == ""} == loose  # never the file name as a SID
     for sid, row in by_sid.items():
         assert row["Total Score"] == EXPECTED[sid]
         assert row["Total Score"] == sum(row[f"q{i}"] for i in range(1, 9))
@@ -311,3 +313,128 @@ def test_command_line(folder, tmp_path):
         assert subprocess.run(base + bad, cwd=ROOT, capture_output=True, timeout=300).returncode == 2
     from autograder.batch import main
     assert main(["no-such-assignment", str(subs), "-o", str(tmp_path / "y")]) == 2
+
+
+# -- gradebooks that import, and --shard auto, on stubbed grading (no worker: fast) -------------------
+STUB_SCORES = {"alice": 20, "bob": 13, "carol": 7, "dave": 11, "S1001": 18, "S1002": 9.4, "S1005": 3}
+STUB_METADATA = """submission_1001:
+  :submitters:
+  - :name: Ada Lovelace
+    :sid: 'S1001'
+    :email: ada@example.edu
+submission_1002:
+  :submitters:
+  - :name: Bob Byte
+    :sid: 'S1002'
+    :email: bob@example.edu
+  - :name: Eve Ext
+    :sid: 'S1003'
+    :email: eve@example.edu
+submission_1004:
+  :submitters:
+  - :name: Nameless Student
+submission_1005:
+  :submitters:
+  - :name: Mail Only
+    :email: mail@example.edu
+"""
+
+
+class StubGrading:
+    """Stands in for the engine: the score written in the submission ("score: N") is spread over the
+    questions in order. Forked grading processes see the patch."""
+
+    def __init__(self, assignment, **options):
+        self.assignment = assignment
+
+    def grade(self, path):
+        import glob
+        from autograder import results
+        files = sorted(glob.glob(os.path.join(path, "*"))) if os.path.isdir(path) else [path]
+        with open(files[0], encoding="utf-8") as f:
+            left = float(re.search(r"score: ([\d.]+)", f.read()).group(1))
+        tests = []
+        for qid, points in self.assignment.questions.items():
+            got = results.points(min(points, left))
+            left = results.exact_sum([left, -got])
+            tests.append(results.test_entry(f"{qid}: stub", got, points, "stub", True))
+        return results.build(tests, "stub", 0.01)
+
+
+@pytest.fixture
+def stub_folder(tmp_path, monkeypatch):
+    """Loose files, a folder without metadata, and a Gradescope export (with a submitter who has
+    no SID and no email); grading stubbed."""
+    monkeypatch.setattr(engine, "Grading", StubGrading)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name, suffix in (("alice", ".ipynb"), ("bob", ".ipynb"), ("carol", ".zip")):
+        (subs / f"{name}{suffix}").write_text(f"score: {STUB_SCORES[name]}")
+    (subs / "dave").mkdir()
+    (subs / "dave" / "mine.ipynb").write_text(f"score: {STUB_SCORES['dave']}")
+    export = subs / "export"
+    export.mkdir()
+    (export / "submission_metadata.yml").write_text(STUB_METADATA)
+    for folder_name, score in (("submission_1001", 18), ("submission_1002", 9.4), ("submission_1004", 5),
+                               ("submission_1005", 3)):
+        (export / folder_name).mkdir()
+        (export / folder_name / "rnn-basics.ipynb").write_text(f"score: {score}")
+    return subs
+
+
+def csv_rows(path):
+    import csv
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        return reader.fieldnames, list(reader)
+
+
+def test_gradebooks_import_with_the_columns_each_lms_documents(stub_folder, tmp_path):
+    from autograder.batch.gradebook import CANVAS_IDENTITY
+    out = tmp_path / "out"
+    grade_folder("rnn-basics", str(stub_folder), str(out), jobs=2, similarity=False, stream=io.StringIO(),
+                 canvas_column="RNN basics (123456)")
+    # Gradescope: students matched on SID or Email, Total Score the score
+    header, rows = csv_rows(out / "grades.csv")
+    assert header[:3] == ["SID", "Name", "Email"] and "Total Score" in header and header[-1] == "Submission"
+    by_submission = {}
+    for row in rows:
+        by_submission.setdefault(row["Submission"], []).append(row)
+    for loose in ("alice", "bob", "carol", "dave", "submission_1004"):  # no identity: never the file name as SID
+        (row,) = by_submission[loose]
+        assert row["SID"] == "" and row["Email"] == "", row
+    assert by_submission["submission_1004"][0]["Name"] == "Nameless Student"
+    assert [(r["SID"], r["Email"]) for r in by_submission["S1002"]] == [("S1002", "bob@example.edu"),
+                                                                       ("S1003", "eve@example.edu")]
+    (mail_only,) = [r for r in rows if r["Email"] == "mail@example.edu"]
+    assert mail_only["SID"] == "" and mail_only["Total Score"] == "3"
+    scores = {r["Submission"]: float(r["Total Score"]) for r in rows}
+    assert scores["alice"] == 20 and scores["S1002"] == 9.4 and scores["submission_1004"] == 5
+    # Canvas: Student, ID, SIS User ID, SIS Login ID, Section, then the assignment's export header
+    header, rows = csv_rows(out / "grades-canvas.csv")
+    assert header == CANVAS_IDENTITY + ["RNN basics (123456)"]
+    assert [(r["Student"], r["SIS User ID"], r["SIS Login ID"], r["RNN basics (123456)"]) for r in rows] == [
+        ("Ada Lovelace", "S1001", "ada@example.edu", "18"), ("Bob Byte", "S1002", "bob@example.edu", "9.4"),
+        ("Eve Ext", "S1003", "eve@example.edu", "9.4"), ("Mail Only", "", "mail@example.edu", "3")]
+    assert all(r["ID"] == "" and r["Section"] == "" for r in rows)
+    report = (out / "report.md").read_text()
+    section = report.split("### Submissions without a student identity (need a match)")[1].split("\n## ")[0]
+    for name in ("alice", "bob", "carol", "dave", "submission_1004"):
+        assert f"| {name} |" in section, section
+    assert "SID" in section and "S1001" not in section and "Mail Only" not in section
+    assert "`RNN basics (123456)`" in report and "matched by hand on import" not in report
+
+
+def test_without_a_canvas_column_the_report_says_to_match_it_by_hand(stub_folder, tmp_path, capsys):
+    from autograder.batch import main
+    out = tmp_path / "out"
+    assert main(["rnn-basics", str(stub_folder), "-o", str(out), "-j", "1", "--no-similarity"]) == 0
+    header, _ = csv_rows(out / "grades-canvas.csv")
+    assert header[-1] == "rnn-basics (nn.RNN basics)"
+    report = (out / "report.md").read_text()
+    assert "**the Canvas column must be matched by hand on import.**" in report and "--canvas-column" in report
+    printed = capsys.readouterr().out
+    assert "matched by hand" in printed and "5 submission(s) name no student" in printed
+    for bad in ("RNN basics", "RNN basics (x12)", "(123)"):
+        assert main(["rnn-basics", str(stub_folder), "-o", str(out), "--canvas-column", bad]) == 2
+    assert "Title (id)" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """Regrade a whole class locally, on the engine of `python -m autograder grade`.
 
     python -m autograder grade-all ASSIGNMENT DIR -o OUTDIR [-j JOBS] [--shard K/N] [--merge SHARD_OUT ...]
+                                   [--canvas-column "Title (id)"]
     python -m autograder.batch bench [-n 40]
 
 DIR holds .ipynb files, export zips, submission folders and/or Gradescope's "Export Submissions"
@@ -48,7 +49,7 @@ def _notebooks(rows, assignment_id):
 
 
 def grade_folder(assignment_id, directory, out_dir, jobs=None, shard=None, cell_timeout=None, budget=None,
-                 hard_limit=None, retry_errors=False, merge=(), similarity=True, stream=None):
+                 hard_limit=None, retry_errors=False, merge=(), similarity=True, stream=None, canvas_column=None):
     """Grade every submission of `directory` into `out_dir`; write the CSVs and the report; return stats."""
     from .. import assignments
     from ..assign import solution_path, student_path
@@ -64,7 +65,7 @@ def grade_folder(assignment_id, directory, out_dir, jobs=None, shard=None, cell_
                           hard_limit=hard_limit, retry_errors=retry_errors, stream=stream)
     rows = stats["rows"]
     gradebook.write_grades(rows, assignment.questions, os.path.join(out_dir, "grades.csv"))
-    gradebook.write_canvas(rows, assignment.title, os.path.join(out_dir, "grades-canvas.csv"))
+    gradebook.write_canvas(rows, canvas_column or assignment.title, os.path.join(out_dir, "grades-canvas.csv"))
     pairs = []
     if similarity:
         blank = read_notebook(student_path(assignment_id), assignment_id)
@@ -72,7 +73,7 @@ def grade_folder(assignment_id, directory, out_dir, jobs=None, shard=None, cell_
         pairs = sim.find_pairs(_notebooks(rows, assignment_id), blank, reference)
     sim.write_csv(pairs, os.path.join(out_dir, "similar_pairs.csv"))
     note = f"Shard {shard[0]}/{shard[1]} of the folder `{directory}`." if shard else f"Folder `{directory}`."
-    report.write_report(rows, assignment, out_dir, pairs, note=note)
+    report.write_report(rows, assignment, out_dir, pairs, note=note, canvas_column=canvas_column)
     stats.update(pairs=pairs, merged=merged, out_dir=out_dir)
     return stats
 
@@ -101,14 +102,21 @@ def add_arguments(parser):
                         "(default: 1.25 x budget + 30)")
     parser.add_argument("--retry-errors", action="store_true", help="regrade submissions that timed out or crashed")
     parser.add_argument("--no-similarity", action="store_true", help="skip the suspicious-pairs search")
+    parser.add_argument("--canvas-column", metavar="'TITLE (ID)'",
+                        help="name grades-canvas.csv's score column after the Canvas assignment, exactly as Canvas's "
+                        "gradebook export shows it, e.g. \"RNN basics (123456)\"; without it the column must be "
+                        "matched by hand on import")
 
 
 def grade_all_command(args):
     from .. import assignments
     from .discover import parse_shard
+    from .gradebook import check_canvas_column
     try:
         assignments.load(args.assignment)
         shard = parse_shard(args.shard) if args.shard else None
+        if args.canvas_column is not None:
+            check_canvas_column(args.canvas_column)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -118,7 +126,8 @@ def grade_all_command(args):
     try:
         stats = grade_folder(args.assignment, args.directory, args.output, jobs=args.jobs, shard=shard,
                              cell_timeout=args.cell_timeout, budget=args.budget, hard_limit=args.hard_limit,
-                             retry_errors=args.retry_errors, merge=args.merge, similarity=not args.no_similarity)
+                             retry_errors=args.retry_errors, merge=args.merge, similarity=not args.no_similarity,
+                             canvas_column=args.canvas_column)
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished results are kept in {args.output}/results; run the same command "
               "again to resume.", file=sys.stderr)
@@ -128,6 +137,12 @@ def grade_all_command(args):
           f"{len(stats['pairs'])} suspicious pairs; {stats['wall_seconds']:.0f} s.")
     for name in ("grades.csv", "grades-canvas.csv", "report.md", "similar_pairs.csv"):
         print(f"  {os.path.join(args.output, name)}")
+    from .gradebook import unidentified
+    missing = unidentified(stats["rows"])
+    if missing:
+        print(f"  {len(missing)} submission(s) name no student: their SID is left empty; see report.md")
+    if not args.canvas_column:
+        print("  grades-canvas.csv: the Canvas column must be matched by hand on import (or use --canvas-column)")
     return 0
 
 
