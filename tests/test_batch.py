@@ -438,3 +438,74 @@ def test_without_a_canvas_column_the_report_says_to_match_it_by_hand(stub_folder
     for bad in ("RNN basics", "RNN basics (x12)", "(123)"):
         assert main(["rnn-basics", str(stub_folder), "-o", str(out), "--canvas-column", bad]) == 2
     assert "Title (id)" in capsys.readouterr().err
+
+
+SLURM_MIN_1 = [{"SLURM_ARRAY_TASK_ID": str(i), "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "3",
+                "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_JOB_ID": "77"} for i in (1, 2, 3)]
+KUBERNETES = [{"JOB_COMPLETION_INDEX": str(i), "RNNKIT_SHARD_COUNT": "2"} for i in (0, 1)]
+
+
+def test_shard_auto_reads_slurm_and_kubernetes():
+    assert [parse_shard("auto", env) for env in SLURM_MIN_1] == [(1, 3), (2, 3), (3, 3)]
+    from_zero = {"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0"}
+    assert parse_shard("auto", from_zero) == (1, 4)
+    stepped = [{"SLURM_ARRAY_TASK_ID": str(i), "SLURM_ARRAY_TASK_MIN": "10", "SLURM_ARRAY_TASK_MAX": "14",
+                "SLURM_ARRAY_TASK_STEP": "2", "SLURM_ARRAY_TASK_COUNT": "3"} for i in (10, 12, 14)]
+    assert [parse_shard("auto", env) for env in stepped] == [(1, 3), (2, 3), (3, 3)]
+    assert [parse_shard("auto", env) for env in KUBERNETES] == [(1, 2), (2, 2)]
+    errors = {  # environment -> what the message must name
+        "neither": ({}, "neither is set"),
+        "a list of ids": ({"SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "7",
+                           "SLURM_ARRAY_TASK_COUNT": "3"}, "evenly spaced"),
+        "no count": ({"SLURM_ARRAY_TASK_ID": "1"}, "SLURM_ARRAY_TASK_COUNT"),
+        "kubernetes without the count": ({"JOB_COMPLETION_INDEX": "0"}, "RNNKIT_SHARD_COUNT"),
+        "index past the count": ({"JOB_COMPLETION_INDEX": "2", "RNNKIT_SHARD_COUNT": "2"}, "outside"),
+        "both": ({**SLURM_MIN_1[0], **KUBERNETES[0]}, "both"),
+    }
+    for name, (env, says) in errors.items():
+        with pytest.raises(ValueError, match=says):
+            parse_shard("auto", env)
+
+
+def test_shard_auto_without_a_scheduler_is_a_usage_error(tmp_path, monkeypatch, capsys):
+    from autograder.batch import main
+    for name in ("SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["rnn-basics", str(tmp_path), "-o", str(tmp_path / "out"), "--shard", "auto"]) == 2
+    error = capsys.readouterr().err
+    assert "SLURM_ARRAY_TASK_ID" in error and "JOB_COMPLETION_INDEX" in error and "RNNKIT_SHARD_COUNT" in error
+
+
+@pytest.mark.parametrize("tasks", [SLURM_MIN_1, KUBERNETES], ids=["slurm-array-from-1", "kubernetes-indexed-job"])
+def test_shard_auto_partitions_and_merges_to_the_single_machine_gradebook(stub_folder, tmp_path, monkeypatch, tasks):
+    from autograder.batch import main
+    everything = [s.id for s in discover(str(stub_folder))]
+    single = tmp_path / "single"
+    assert main(["rnn-basics", str(stub_folder), "-o", str(single), "-j", "2", "--no-similarity"]) == 0
+    outs, seen = [], []
+    for env in tasks:  # each task of the array, as the scheduler starts it
+        for name in ("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX", "SLURM_ARRAY_TASK_COUNT",
+                     "SLURM_ARRAY_TASK_STEP", "JOB_COMPLETION_INDEX", "RNNKIT_SHARD_COUNT"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        out = tmp_path / f"shard-{len(outs)}"
+        assert main(["rnn-basics", str(stub_folder), "-o", str(out), "-j", "2", "--shard", "auto",
+                     "--no-similarity"]) == 0
+        ids = [r["Submission"] for r in read_grades(out / "grades.csv")]
+        assert ids, f"shard {len(outs)} is empty"
+        seen += sorted(set(ids))
+        outs.append(out)
+    assert sorted(seen) == sorted(everything) and len(seen) == len(set(seen))  # a partition of the folder
+    for name in ("SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"):
+        monkeypatch.delenv(name, raising=False)
+    merged = tmp_path / "merged"
+    stats = grade_folder("rnn-basics", str(stub_folder), str(merged), merge=[str(o) for o in outs], similarity=False,
+                         stream=io.StringIO())
+    assert stats["graded"] == 0 and stats["skipped"] == len(everything)  # every result came from a shard
+    drop = lambda rows: [{k: v for k, v in r.items() if k != "Grading Seconds"} for r in rows]  # noqa: E731
+    assert drop(read_grades(merged / "grades.csv")) == drop(read_grades(single / "grades.csv"))
+    assert (merged / "grades-canvas.csv").read_text() == (single / "grades-canvas.csv").read_text()
+    merge([o / "grades.csv" for o in outs], tmp_path / "concatenated.csv")
+    key = lambda rows: sorted((r["Submission"], r["SID"], r["Total Score"]) for r in rows)  # noqa: E731
+    assert key(read_grades(tmp_path / "concatenated.csv")) == key(read_grades(single / "grades.csv"))

@@ -1,6 +1,6 @@
 """Regrade a whole class locally, on the engine of `python -m autograder grade`.
 
-    python -m autograder grade-all ASSIGNMENT DIR -o OUTDIR [-j JOBS] [--shard K/N] [--merge SHARD_OUT ...]
+    python -m autograder grade-all ASSIGNMENT DIR -o OUTDIR [-j JOBS] [--shard K/N|auto] [--merge SHARD_OUT ...]
                                    [--canvas-column "Title (id)"]
     python -m autograder.batch bench [-n 40]
 
@@ -13,7 +13,8 @@ and an interrupted run resumes where it stopped. Then OUTDIR gets grades.csv and
 Scaling out: grading is embarrassingly parallel. `--shard K/N` grades only the submissions whose
 index in id order is K-1 modulo N, so N machines given the same folder split it without talking
 to each other; each shard's grades.csv holds only its rows, and `--merge` (or concatenating the
-CSVs) puts them together.
+CSVs) puts them together. `--shard auto` reads K and N from a Slurm job array or a Kubernetes
+Indexed Job (discover.shard_from_environment).
 """
 import argparse
 import json
@@ -93,7 +94,10 @@ def add_arguments(parser):
     parser.add_argument("directory", help="a folder of .ipynb / .zip files, submission folders, or a Gradescope export")
     parser.add_argument("-o", "--output", default="graded", help="output folder (default: graded)")
     parser.add_argument("-j", "--jobs", type=int, help="parallel gradings (default: the machine's cores)")
-    parser.add_argument("--shard", help="K/N: grade only submissions whose sorted index %% N == K-1")
+    parser.add_argument("--shard", help="K/N: grade only submissions whose sorted index %% N == K-1; auto: K and N "
+                        "from a Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT, SLURM_ARRAY_TASK_MIN) "
+                        "or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, with RNNKIT_SHARD_COUNT set to the "
+                        "Job's completions)")
     parser.add_argument("--merge", nargs="+", default=[], metavar="SHARD_OUT",
                         help="take the results of these shard output folders, grade what they miss, write one report")
     parser.add_argument("--cell-timeout", type=float, help="seconds per cell (default: the assignment's)")
@@ -135,6 +139,8 @@ def grade_all_command(args):
     print(f"{stats['total']} submissions: {stats['graded']} graded now, {stats['skipped']} unchanged, "
           f"{stats['errors']} could not be graded ({stats['timeouts']} timeouts, {stats['crashes']} crashes), "
           f"{len(stats['pairs'])} suspicious pairs; {stats['wall_seconds']:.0f} s.")
+    if shard:
+        print(f"  shard {shard[0]}/{shard[1]} of the folder")
     for name in ("grades.csv", "grades-canvas.csv", "report.md", "similar_pairs.csv"):
         print(f"  {os.path.join(args.output, name)}")
     from .gradebook import unidentified
