@@ -8,13 +8,35 @@ export MKL_NUM_THREADS := 1
 
 all: assign dist examples  ## build notebooks and Gradescope zips, grade the example submissions
 
-setup: .venv/.installed  ## a .venv with the pinned dependencies (torch==2.13.0 CPU)
+setup: .venv/.installed  ## a .venv with the pinned dependencies (torch==2.13.0+cpu: the CPU build only)
+
+# requirements.txt pins torch==2.13.0+cpu (a version PyPI never hosts, so no CUDA build can match)
+# and names PyTorch's CPU index. When that index cannot be reached within 10 s, pip gets the file
+# without it (torch must then come from pip's configured find-links or indexes, else pip says
+# "No matching distribution found for torch==2.13.0+cpu"): pip would otherwise retry the dead
+# index for every package. --timeout/--retries bound each request (pip: 15 s and 5 retries,
+# unless a pip config sets more).
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+PIP_NET := --timeout 30 --retries 2
+# --no-compile keeps the venv small (about 250 MB of bytecode, mostly of packages grading never
+# imports); torch and numpy, which every grading worker imports, are compiled once here instead
+# (`|| true`: like pip, skip the few torch test files written for newer Pythons).
 
 .venv/.installed: requirements.txt pyproject.toml
 	python3 -m venv .venv
-	.venv/bin/pip install --quiet --upgrade pip
-	.venv/bin/pip install --quiet -r requirements.txt
-	.venv/bin/pip install --quiet --no-deps -e .  # the rnnkit command, runnable from any folder
+	.venv/bin/pip install --quiet $(PIP_NET) --upgrade pip
+	@if .venv/bin/python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=10).close()' \
+	        $(TORCH_CPU_INDEX)/torch/ 2>/dev/null; then \
+	    echo "setup: $(TORCH_CPU_INDEX) reached"; \
+	    cp requirements.txt .venv/requirements.txt; \
+	else \
+	    echo "setup: $(TORCH_CPU_INDEX) cannot be reached; torch==2.13.0+cpu must come from pip's find-links or indexes"; \
+	    grep -v -e '^--extra-index-url' requirements.txt > .venv/requirements.txt; \
+	fi
+	.venv/bin/pip install --quiet $(PIP_NET) --no-compile -r .venv/requirements.txt
+	.venv/bin/python -m compileall -q -j 0 .venv/lib/python3*/site-packages/torch .venv/lib/python3*/site-packages/numpy >/dev/null || true
+	.venv/bin/python -c 'import torch; assert torch.version.cuda is None, torch.__version__; print("setup: torch", torch.__version__, "(CPU build)")'
+	.venv/bin/pip install --quiet $(PIP_NET) --no-deps -e .  # the rnnkit command, runnable from any folder
 	touch $@
 
 test: setup  ## the kit's own tests, all of them
@@ -47,8 +69,9 @@ hostile: setup  ## grade every hostile corpus entry on its own for every assignm
 ASSIGNMENT ?= rnn-basics
 SUBMISSIONS ?= dist/examples/$(ASSIGNMENT)/submissions
 GRADED ?= dist/graded/$(ASSIGNMENT)
-grade-all: setup  ## a folder of submissions -> grades.csv, report.md: make grade-all ASSIGNMENT=id SUBMISSIONS=dir
-	$(RNNKIT) grade-all $(ASSIGNMENT) $(SUBMISSIONS) -o $(GRADED)
+CANVAS_COLUMN ?=
+grade-all: setup  ## a folder of submissions -> grades.csv, report.md: make grade-all ASSIGNMENT=id SUBMISSIONS=dir [CANVAS_COLUMN="Title (id)"]
+	$(RNNKIT) grade-all $(ASSIGNMENT) $(SUBMISSIONS) -o $(GRADED) $(if $(CANVAS_COLUMN),--canvas-column "$(CANVAS_COLUMN)")
 
 new: setup  ## scaffold a new assignment: make new ID=my-assignment
 	$(RNNKIT) new $(ID)

@@ -147,8 +147,10 @@ def test_every_submission_gets_its_expected_total(folder):
 
 def test_grades_csv_one_row_per_student(folder):
     rows = read_grades(folder["out"] / "grades.csv")
-    by_sid = {r["SID"]: r for r in rows}
+    by_sid = {r["SID"] or r["Submission"]: r for r in rows}
     assert sorted(by_sid) == sorted(EXPECTED)  # the group submission gives two rows
+    loose = {"ref", "blank", "q4wrong", "q6lists", "truncated", "answers", "hang"}
+    assert {r["Submission"] for r in rows if r["SID"] == ""} == loose  # never the file name as a SID
     for sid, row in by_sid.items():
         assert row["Total Score"] == EXPECTED[sid]
         assert row["Total Score"] == sum(row[f"q{i}"] for i in range(1, 9))
@@ -315,3 +317,208 @@ def test_command_line(folder, tmp_path):
     with pytest.raises(SystemExit) as exit_:
         main(["grade-all", "no-such-assignment", str(subs), "-o", str(tmp_path / "y")])
     assert exit_.value.code == 2
+
+
+# -- gradebooks that import, and --shard auto, on stubbed grading (no worker: fast) -------------------
+STUB_SCORES = {"alice": 20, "bob": 13, "carol": 7, "dave": 11, "S1001": 18, "S1002": 9.4, "S1005": 3}
+STUB_METADATA = """submission_1001:
+  :submitters:
+  - :name: Ada Lovelace
+    :sid: 'S1001'
+    :email: ada@example.edu
+submission_1002:
+  :submitters:
+  - :name: Bob Byte
+    :sid: 'S1002'
+    :email: bob@example.edu
+  - :name: Eve Ext
+    :sid: 'S1003'
+    :email: eve@example.edu
+submission_1004:
+  :submitters:
+  - :name: Nameless Student
+submission_1005:
+  :submitters:
+  - :name: Mail Only
+    :email: mail@example.edu
+"""
+
+
+class StubGrading:
+    """Stands in for the engine: the score written in the submission ("score: N") is spread over the
+    questions in order. Forked grading processes see the patch."""
+
+    def __init__(self, assignment, **options):
+        self.assignment = assignment
+
+    def grade(self, path):
+        import glob
+        from autograder.judge import results
+        files = sorted(glob.glob(os.path.join(path, "*"))) if os.path.isdir(path) else [path]
+        with open(files[0], encoding="utf-8") as f:
+            left = float(re.search(r"score: ([\d.]+)", f.read()).group(1))
+        tests = []
+        for qid, points in self.assignment.questions.items():
+            got = results.points(min(points, left))
+            left = results.exact_sum([left, -got])
+            tests.append(results.test_entry(f"{qid}: stub", got, points, "stub", True))
+        return results.build(tests, "stub", 0.01)
+
+
+@pytest.fixture
+def stub_folder(tmp_path, monkeypatch):
+    """Loose files, a folder without metadata, and a Gradescope export (with a submitter who has
+    no SID and no email); grading stubbed."""
+    monkeypatch.setattr(engine, "Grading", StubGrading)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name, suffix in (("alice", ".ipynb"), ("bob", ".ipynb"), ("carol", ".zip")):
+        (subs / f"{name}{suffix}").write_text(f"score: {STUB_SCORES[name]}")
+    (subs / "dave").mkdir()
+    (subs / "dave" / "mine.ipynb").write_text(f"score: {STUB_SCORES['dave']}")
+    export = subs / "export"
+    export.mkdir()
+    (export / "submission_metadata.yml").write_text(STUB_METADATA)
+    for folder_name, score in (("submission_1001", 18), ("submission_1002", 9.4), ("submission_1004", 5),
+                               ("submission_1005", 3)):
+        (export / folder_name).mkdir()
+        (export / folder_name / "rnn-basics.ipynb").write_text(f"score: {score}")
+    return subs
+
+
+def csv_rows(path):
+    import csv
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        return reader.fieldnames, list(reader)
+
+
+def test_gradebooks_import_with_the_columns_each_lms_documents(stub_folder, tmp_path):
+    from autograder.tools.batch.gradebook import CANVAS_IDENTITY
+    out = tmp_path / "out"
+    grade_folder("rnn-basics", str(stub_folder), str(out), jobs=2, similarity=False, stream=io.StringIO(),
+                 canvas_column="RNN basics (123456)")
+    # Gradescope: students matched on SID or Email, Total Score the score
+    header, rows = csv_rows(out / "grades.csv")
+    assert header[:3] == ["SID", "Name", "Email"] and "Total Score" in header and header[-1] == "Submission"
+    by_submission = {}
+    for row in rows:
+        by_submission.setdefault(row["Submission"], []).append(row)
+    for loose in ("alice", "bob", "carol", "dave", "submission_1004"):  # no identity: never the file name as SID
+        (row,) = by_submission[loose]
+        assert row["SID"] == "" and row["Email"] == "", row
+    assert by_submission["submission_1004"][0]["Name"] == "Nameless Student"
+    assert [(r["SID"], r["Email"]) for r in by_submission["S1002"]] == [("S1002", "bob@example.edu"),
+                                                                       ("S1003", "eve@example.edu")]
+    (mail_only,) = [r for r in rows if r["Email"] == "mail@example.edu"]
+    assert mail_only["SID"] == "" and mail_only["Total Score"] == "3"
+    scores = {r["Submission"]: float(r["Total Score"]) for r in rows}
+    assert scores["alice"] == 20 and scores["S1002"] == 9.4 and scores["submission_1004"] == 5
+    # Canvas: Student, ID, SIS User ID, SIS Login ID, Section, then the assignment's export header
+    header, rows = csv_rows(out / "grades-canvas.csv")
+    assert header == CANVAS_IDENTITY + ["RNN basics (123456)"]
+    assert [(r["Student"], r["SIS User ID"], r["SIS Login ID"], r["RNN basics (123456)"]) for r in rows] == [
+        ("Ada Lovelace", "S1001", "ada@example.edu", "18"), ("Bob Byte", "S1002", "bob@example.edu", "9.4"),
+        ("Eve Ext", "S1003", "eve@example.edu", "9.4"), ("Mail Only", "", "mail@example.edu", "3")]
+    assert all(r["ID"] == "" and r["Section"] == "" for r in rows)
+    report = (out / "report.md").read_text()
+    section = report.split("### Submissions without a student identity (need a match)")[1].split("\n## ")[0]
+    for name in ("alice", "bob", "carol", "dave", "submission_1004"):
+        assert f"| {name} |" in section, section
+    assert "SID" in section and "S1001" not in section and "Mail Only" not in section
+    assert "`RNN basics (123456)`" in report and "matched by hand on import" not in report
+
+
+def test_without_a_canvas_column_the_report_says_to_match_it_by_hand(stub_folder, tmp_path, capsys):
+    main = cli_grade_all
+    out = tmp_path / "out"
+    assert main(["rnn-basics", str(stub_folder), "-o", str(out), "-j", "1", "--no-similarity"]) == 0
+    header, _ = csv_rows(out / "grades-canvas.csv")
+    assert header[-1] == "rnn-basics (nn.RNN basics)"
+    report = (out / "report.md").read_text()
+    assert "**the Canvas column must be matched by hand on import.**" in report and "--canvas-column" in report
+    printed = capsys.readouterr().out
+    assert "matched by hand" in printed and "5 submission(s) name no student" in printed
+    for bad in ("RNN basics", "RNN basics (x12)", "(123)"):
+        assert main(["rnn-basics", str(stub_folder), "-o", str(out), "--canvas-column", bad]) == 2
+    assert "Title (id)" in capsys.readouterr().err
+
+
+SLURM_MIN_1 = [{"SLURM_ARRAY_TASK_ID": str(i), "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "3",
+                "SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_JOB_ID": "77"} for i in (1, 2, 3)]
+KUBERNETES = [{"JOB_COMPLETION_INDEX": str(i), "RNNKIT_SHARD_COUNT": "2"} for i in (0, 1)]
+
+
+def test_shard_auto_reads_slurm_and_kubernetes():
+    assert [parse_shard("auto", env) for env in SLURM_MIN_1] == [(1, 3), (2, 3), (3, 3)]
+    from_zero = {"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "0"}
+    assert parse_shard("auto", from_zero) == (1, 4)
+    stepped = [{"SLURM_ARRAY_TASK_ID": str(i), "SLURM_ARRAY_TASK_MIN": "10", "SLURM_ARRAY_TASK_MAX": "14",
+                "SLURM_ARRAY_TASK_STEP": "2", "SLURM_ARRAY_TASK_COUNT": "3"} for i in (10, 12, 14)]
+    assert [parse_shard("auto", env) for env in stepped] == [(1, 3), (2, 3), (3, 3)]
+    assert [parse_shard("auto", env) for env in KUBERNETES] == [(1, 2), (2, 2)]
+    errors = {  # environment -> what the message must name
+        "neither": ({}, "neither is set"),
+        "a list of ids": ({"SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "7",
+                           "SLURM_ARRAY_TASK_COUNT": "3"}, "evenly spaced"),
+        "no count": ({"SLURM_ARRAY_TASK_ID": "1"}, "SLURM_ARRAY_TASK_COUNT"),
+        "kubernetes without the count": ({"JOB_COMPLETION_INDEX": "0"}, "RNNKIT_SHARD_COUNT"),
+        "index past the count": ({"JOB_COMPLETION_INDEX": "2", "RNNKIT_SHARD_COUNT": "2"}, "outside"),
+        "both": ({**SLURM_MIN_1[0], **KUBERNETES[0]}, "both"),
+    }
+    for name, (env, says) in errors.items():
+        with pytest.raises(ValueError, match=says):
+            parse_shard("auto", env)
+
+
+def test_shard_auto_without_a_scheduler_is_a_usage_error(tmp_path, monkeypatch, capsys):
+    main = cli_grade_all
+    for name in ("SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["rnn-basics", str(tmp_path), "-o", str(tmp_path / "out"), "--shard", "auto"]) == 2
+    error = capsys.readouterr().err
+    assert "SLURM_ARRAY_TASK_ID" in error and "JOB_COMPLETION_INDEX" in error and "RNNKIT_SHARD_COUNT" in error
+
+
+@pytest.mark.parametrize("tasks", [SLURM_MIN_1, KUBERNETES], ids=["slurm-array-from-1", "kubernetes-indexed-job"])
+def test_shard_auto_partitions_and_merges_to_the_single_machine_gradebook(stub_folder, tmp_path, monkeypatch, tasks):
+    main = cli_grade_all
+    everything = [s.id for s in discover(str(stub_folder))]
+    single = tmp_path / "single"
+    assert main(["rnn-basics", str(stub_folder), "-o", str(single), "-j", "2", "--no-similarity"]) == 0
+    outs, seen = [], []
+    for env in tasks:  # each task of the array, as the scheduler starts it
+        for name in ("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX", "SLURM_ARRAY_TASK_COUNT",
+                     "SLURM_ARRAY_TASK_STEP", "JOB_COMPLETION_INDEX", "RNNKIT_SHARD_COUNT"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        out = tmp_path / f"shard-{len(outs)}"
+        assert main(["rnn-basics", str(stub_folder), "-o", str(out), "-j", "2", "--shard", "auto",
+                     "--no-similarity"]) == 0
+        ids = [r["Submission"] for r in read_grades(out / "grades.csv")]
+        assert ids, f"shard {len(outs)} is empty"
+        seen += sorted(set(ids))
+        outs.append(out)
+    assert sorted(seen) == sorted(everything) and len(seen) == len(set(seen))  # a partition of the folder
+    for name in ("SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"):
+        monkeypatch.delenv(name, raising=False)
+    merged = tmp_path / "merged"
+    stats = grade_folder("rnn-basics", str(stub_folder), str(merged), merge=[str(o) for o in outs], similarity=False,
+                         stream=io.StringIO())
+    assert stats["graded"] == 0 and stats["skipped"] == len(everything)  # every result came from a shard
+    drop = lambda rows: [{k: v for k, v in r.items() if k != "Grading Seconds"} for r in rows]  # noqa: E731
+    assert drop(read_grades(merged / "grades.csv")) == drop(read_grades(single / "grades.csv"))
+    assert (merged / "grades-canvas.csv").read_text() == (single / "grades-canvas.csv").read_text()
+    merge([o / "grades.csv" for o in outs], tmp_path / "concatenated.csv")
+    key = lambda rows: sorted((r["Submission"], r["SID"], r["Total Score"]) for r in rows)  # noqa: E731
+    assert key(read_grades(tmp_path / "concatenated.csv")) == key(read_grades(single / "grades.csv"))
+
+
+def cli_grade_all(args):
+    """`rnnkit grade-all ARGS` in this process (so the stubbed grading holds); its exit code."""
+    from autograder.cli import main
+    try:
+        return main(["grade-all", *args])
+    except SystemExit as e:  # argparse and UsageError exit 2
+        return e.code

@@ -99,16 +99,29 @@ def test_requirements_are_the_grading_dependencies_only(built):
     lines = [l for l in text(built, "requirements.txt").splitlines() if l and not l.startswith("#")]
     names = [re.match(r"[A-Za-z0-9_.-]+", l).group(0).lower() for l in lines]
     assert names == ["torch", "numpy", "ipython", "nbformat"]
-    assert "torch==2.13.0" in lines
+    assert "torch==2.13.0+cpu" in lines  # a version only the CPU build has
     kit = open(os.path.join(dist.KIT_ROOT, "requirements.txt")).read()
-    assert re.search(r"^torch==2\.13\.0\s*$", kit, re.M), "the kit's pin moved: update these tests"
+    assert re.search(r'^torch==2\.13\.0\+cpu; sys_platform != "darwin"\s*$', kit, re.M), \
+        "the kit's pin moved: update these tests"
 
 
-def test_requirements_refuse_a_kit_without_an_exact_torch_pin(tmp_path):
+@pytest.mark.parametrize("text", ["torch>=2.0\nnumpy\n", "torch==2.13.0\n",
+                                  'torch==2.13.0; sys_platform == "linux"\ntorch==2.13.0+cpu; sys_platform == "darwin"\n'],
+                         ids=["loose", "no-local-label", "cpu-pin-not-on-linux"])
+def test_requirements_refuse_a_kit_without_an_exact_cpu_torch_pin_on_linux(tmp_path, text):
     loose = tmp_path / "requirements.txt"
-    loose.write_text("torch>=2.0\nnumpy\n")
-    with pytest.raises(ValueError, match="pin torch exactly"):
+    loose.write_text(text)
+    with pytest.raises(ValueError, match=r"exact CPU build on Linux \(torch==X\.Y\.Z\+cpu\)"):
         dist.grading_requirements(str(loose))
+
+
+def test_requirements_take_the_linux_lines_of_the_kit(tmp_path):
+    kit = tmp_path / "requirements.txt"
+    kit.write_text('--extra-index-url https://download.pytorch.org/whl/cpu\n'
+                   'torch==2.13.0; sys_platform == "darwin"\ntorch==2.13.0+cpu; sys_platform != "darwin"\n'
+                   'numpy>=2.0  # a comment\n')
+    assert dist.grading_requirements(str(kit)) == {"torch": "==2.13.0+cpu", "numpy": ">=2.0", "ipython": ">=8.18",
+                                                   "nbformat": ">=5.9"}
 
 
 # -- setup.sh ------------------------------------------------------------------------------
@@ -124,10 +137,17 @@ def test_setup_sh_pins_cpu_torch_from_the_cpu_index(built):
     installs = [l for l in lines if re.search(r'(\bpip\b|"\$\{PIP\[@\]\}").* install ', l)]
     cpu = [l for l in installs if "--index-url" in l]
     assert len(cpu) == 1, cpu
-    assert '"torch==2.13.0"' in cpu[0] and f"--index-url {CPU_INDEX}" in cpu[0]
+    assert '"torch==2.13.0+cpu"' in cpu[0] and f"--index-url {CPU_INDEX}" in cpu[0]
     local = [l for l in installs if "torch==" in l and "--index-url" not in l]
-    assert len(local) == 1 and '"torch==2.13.0"' in local[0], local
+    assert len(local) == 1 and '"torch==2.13.0+cpu"' in local[0], local
     assert "extra-index-url" not in "\n".join(lines)
+
+
+def test_setup_sh_keeps_only_the_cpu_build(built):
+    script = text(built, "setup.sh")
+    check = next(l for l in code_lines(script) if "already" not in l and "torch.__version__ ==" in l and "sys.exit" in l)
+    assert "torch.__version__ == '2.13.0+cpu'" in check and "torch.version.cuda is None" in check
+    assert 'assert torch.version.cuda is None' in script and 'assert torch.__version__ == "2.13.0+cpu"' in script
 
 
 def test_setup_sh_local_torch_only_behind_the_documented_switch(built):
@@ -135,7 +155,7 @@ def test_setup_sh_local_torch_only_behind_the_documented_switch(built):
     branch = re.search(r'elif \[ "\$\{RNNKIT_TORCH_WHEEL_SOURCE:-\}" = "local" \]; then\n(.*?)\nelse\n(.*?)\nfi',
                        script, re.S)
     assert branch, "the local switch is not an if/else around the torch install"
-    assert "torch==2.13.0" in branch.group(1) and "--index-url" not in branch.group(1)
+    assert '"torch==2.13.0+cpu"' in branch.group(1) and "--index-url" not in branch.group(1)
     assert f"--index-url {CPU_INDEX}" in branch.group(2)
     assert "RNNKIT_TORCH_WHEEL_SOURCE=local" in script.split("set -euo pipefail")[0], "switch undocumented"
 

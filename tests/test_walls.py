@@ -225,7 +225,7 @@ def test_lone_surrogates_never_crash_grade(tmp_path):
 
 
 def test_grade_all_writes_its_report_whatever_the_text(tmp_path):
-    from autograder.batch import gradebook, report  # noqa: F401
+    from autograder.tools.batch import gradebook, report  # noqa: F401
     folder = tmp_path / "submissions"
     folder.mkdir()
     nbformat.write(notebook("import torch\n", SURROGATE), str(folder / "odd.ipynb"))
@@ -304,7 +304,7 @@ class RNNPredictor(_Base):
 
 def test_grading_seeds_never_reach_results_through_a_type_name(tmp_path, published):
     from autograder.assignments.sequence_memory import protocol
-    from autograder.training.loop import sub_seed
+    from autograder.authoring.training import sub_seed
     _, solution = published("sequence-memory")
     index = next(i for i, c in enumerate(solution.cells) if "class RNNPredictor" in c.source)
     solution.cells.insert(index + 1, nbformat.v4.new_code_cell(SEED_EXCEPTION))

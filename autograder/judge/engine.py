@@ -194,9 +194,8 @@ class Grading:
         finally:
             self._stop_worker()
         elapsed = time.monotonic() - started
-        earned = sum(t["score"] for t in self.tests)
-        total = sum(self.assignment.questions.values())
-        output = f"{self.assignment.title}: {earned:g} / {total:g} points."
+        total = gradescope.exact_sum(self.assignment.questions.values())
+        output = gradescope.score_line(self.assignment.title, self.tests, total)
         skipped = [n for n in self.cell_notes.values() if "skipped" in n or "not run" in n]
         if skipped:
             output += "\n" + "\n".join(skipped[:MAX_SUMMARY_NOTES])

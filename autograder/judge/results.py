@@ -2,10 +2,26 @@
 
 Schema: https://gradescope-autograders.readthedocs.io/en/latest/specs/ (top-level score,
 execution_time, output, tests[] with name, score, max_score, output, visibility).
+
+Visibility. A visible check shows at once; a hidden check is `after_published`: its result shows
+when the course staff publish the grades. The spec says that while any test is hidden that way,
+students do not see their total score; tests marked `hidden` never show and must not carry
+points (the spec keeps them for tests that do not count). The top-level `output` is always shown,
+so while a test with points is not visible it never states the total: it says when the score
+will show (`score_line`), and `validate` refuses an output that gives the total away. The
+top-level `score` is still written, equal to the tests' scores added exactly: the spec lets it
+override the tests' total, and it is what Gradescope records (and hides by the rule above); an
+unset score would leave the total to Gradescope's own float addition.
+
+Points. Scores are decimals with at most PLACES places (0.4, 2.5). Sums are taken in decimal
+arithmetic and rounded to PLACES places (`exact_sum`), so five checks of 0.4 make exactly 2 and a
+20-point assignment's maxima exactly 20, never 19.999999999999993.
 """
 import json
 import os
+import re
 import tempfile
+from decimal import Decimal
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 MAX_TEST_OUTPUT = 8_000  # characters of one check's message
@@ -23,14 +39,55 @@ def clean(text, limit):
     return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
+PLACES = 4
+_QUANTUM = Decimal(1).scaleb(-PLACES)
+
+
+def _decimal(value):
+    return Decimal(repr(float(value))).quantize(_QUANTUM)
+
+
+def points(value):
+    """`value` as points: a float with at most PLACES decimal places."""
+    return float(_decimal(value))
+
+
+def exact_sum(values):
+    """The sum of points, added as decimals and rounded to PLACES places (0.4 x 5 == 2.0)."""
+    return float(sum((_decimal(v) for v in values), Decimal(0)).quantize(_QUANTUM))
+
+
 def test_entry(name, score, max_score, output, visible):
-    return {"name": clean(name, MAX_NAME), "score": round(float(score), 4), "max_score": float(max_score),
+    return {"name": clean(name, MAX_NAME), "score": points(score), "max_score": points(max_score),
             "output": clean(output, MAX_TEST_OUTPUT), "visibility": "visible" if visible else "after_published",
             "status": "passed" if score >= max_score else "failed"}
 
 
+def hides_total(tests):
+    """True when a test with points is not visible yet: Gradescope then hides the total score."""
+    return any(t.get("visibility", "visible") != "visible" and t["max_score"] > 0 for t in tests)
+
+
+def score_line(title, tests, total):
+    """The first line of the top-level output: the score, unless Gradescope hides it for now."""
+    if not hides_total(tests):
+        return f"{title}: {exact_sum(t['score'] for t in tests):g} / {total:g} points."
+    shown = [t for t in tests if t.get("visibility", "visible") == "visible"]
+    passed = sum(t["score"] >= t["max_score"] for t in shown)
+    return (f"{title}: graded. Your score shows here when the course staff publish the grades; until then "
+            f"only the checks marked visible show their result ({passed} of {len(shown)} passed).")
+
+
+def reveals_total(results):
+    """True when the top-level output states the total score (as `S / T` or `S points`)."""
+    score = f"{results['score']:g}"
+    total = f"{exact_sum(t['max_score'] for t in results['tests']):g}"
+    pattern = rf"(?<![\w.]){re.escape(score)}\s*(/\s*{re.escape(total)}(?![\d.])|points?\b)"
+    return re.search(pattern, results["output"]) is not None
+
+
 def build(tests, output, execution_time, extra=None):
-    results = {"score": round(sum(t["score"] for t in tests), 4), "execution_time": round(execution_time, 2),
+    results = {"score": exact_sum(t["score"] for t in tests), "execution_time": round(execution_time, 2),
                "output": clean(output, MAX_OUTPUT), "stdout_visibility": "hidden", "tests": tests}
     if extra:
         results["extra_data"] = extra
@@ -74,8 +131,12 @@ def validate(results):
             raise ValueError("each test needs score and max_score")
         if not 0 <= t["score"] <= t["max_score"] or t.get("visibility") not in VISIBILITIES:
             raise ValueError(f"bad score or visibility in test {t['name']!r}")
-    if abs(results["score"] - sum(t["score"] for t in results["tests"])) > 1e-3:
+        if t["visibility"] == "hidden" and t["max_score"] > 0:
+            raise ValueError(f"test {t['name']!r} is hidden but has points: its result would show in the total")
+    if results["score"] != exact_sum(t["score"] for t in results["tests"]):
         raise ValueError("score must be the sum of the tests' scores")
+    if hides_total(results["tests"]) and reveals_total(results):
+        raise ValueError("output states the total score while Gradescope hides it (a test is not visible yet)")
 
 
 def write(results, path):
@@ -93,14 +154,12 @@ def write(results, path):
 
 
 def per_question(results):
-    """{question id: [score, max_score]} summed over the tests whose name starts with it."""
-    table = {}
+    """{question id: [score, max_score]} summed (exactly) over the tests whose name starts with it."""
+    grouped = {}
     for t in results["tests"]:
-        qid = t["name"].split(":", 1)[0]
-        row = table.setdefault(qid, [0.0, 0.0])
-        row[0] += t["score"]
-        row[1] += t["max_score"]
-    return table
+        grouped.setdefault(t["name"].split(":", 1)[0], []).append(t)
+    return {qid: [exact_sum(t["score"] for t in tests), exact_sum(t["max_score"] for t in tests)]
+            for qid, tests in grouped.items()}
 
 
 def summary_table(results):
@@ -109,7 +168,7 @@ def summary_table(results):
     for qid, (score, max_score) in per_question(results).items():
         failure = next((t["output"].splitlines()[0] for t in results["tests"]
                         if t["name"].startswith(qid + ":") and t["score"] < t["max_score"] and t["output"]), "")
-        lines.append(f"{qid:<10}{score:>8.2f}{max_score:>6.0f}  {failure[:90]}")
-    total = sum(t["max_score"] for t in results["tests"])
-    lines.append(f"{'total':<10}{results['score']:>8.2f}{total:>6.0f}  ({results['execution_time']:.1f} s)")
+        lines.append(f"{qid:<10}{score:>8.2f}{max_score:>6g}  {failure[:90]}")
+    total = exact_sum(t["max_score"] for t in results["tests"])
+    lines.append(f"{'total':<10}{results['score']:>8.2f}{total:>6g}  ({results['execution_time']:.1f} s)")
     return "\n".join(lines).encode("ascii", "backslashreplace").decode("ascii")

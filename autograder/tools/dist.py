@@ -37,27 +37,42 @@ SHIPPED_TOP = ("__init__.py", "__main__.py", "cli.py", "paths.py", "wire.py", "j
 NOT_SHIPPED_IN_ASSIGNMENT = ("mistakes.py",)
 
 
-def grading_requirements(kit_requirements=os.path.join(KIT_ROOT, "requirements.txt")):
-    """{package: specifier} of the grading dependencies, versions taken from the kit's file.
+GRADESCOPE_PLATFORM = {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix"}
 
-    torch must be pinned exactly there (==X.Y.Z): setup.sh installs that CPU build.
+
+def _applies_on_gradescope(marker):
+    """Whether a requirement's environment marker holds on Gradescope's Linux image."""
+    if not marker:
+        return True
+    from packaging.markers import Marker
+    return Marker(marker).evaluate(GRADESCOPE_PLATFORM)
+
+
+def grading_requirements(kit_requirements=os.path.join(KIT_ROOT, "requirements.txt")):
+    """{package: specifier} of the grading dependencies, versions taken from the kit's file (the
+    lines whose environment markers hold on Linux, as on Gradescope).
+
+    torch must be pinned there to an exact CPU build (==X.Y.Z+cpu): no CUDA build has that
+    version, and setup.sh installs exactly it.
     """
     specs = dict(DEFAULT_SPECS)
     with open(kit_requirements) as f:
         for line in f:
             line = line.split("#", 1)[0].strip()
-            match = re.match(r"([A-Za-z0-9_.-]+)\s*(.*)$", line)
-            if match and match.group(1).lower() in GRADING_PACKAGES:
+            requirement, _, marker = line.partition(";")
+            match = re.match(r"([A-Za-z0-9_.-]+)\s*(.*)$", requirement.strip())
+            if match and match.group(1).lower() in GRADING_PACKAGES and _applies_on_gradescope(marker.strip()):
                 specs[match.group(1).lower()] = match.group(2).replace(" ", "")
-    if not re.fullmatch(r"==\d+(\.\d+)*", specs.get("torch", "")):
-        raise ValueError(f"{kit_requirements} must pin torch exactly (torch==X.Y.Z), "
-                         f"found {specs.get('torch')!r}")
+    if not re.fullmatch(r"==\d+(\.\d+)*\+cpu", specs.get("torch", "")):
+        raise ValueError(f"{kit_requirements} must pin torch to an exact CPU build on Linux "
+                         f"(torch==X.Y.Z+cpu), found {specs.get('torch')!r}")
     return {name: specs[name] for name in GRADING_PACKAGES}
 
 
 def requirements_txt(specs):
     lines = ["# Grading dependencies of the rnnkit autograder, generated from the kit's requirements.txt.",
-             "# setup.sh installs torch first, CPU-only; this pin keeps that build in place."]
+             "# setup.sh installs torch first, the CPU build; this pin (a +cpu version, which no CUDA",
+             "# build has) keeps that build in place."]
     return "\n".join(lines + [f"{name}{spec}" for name, spec in specs.items()]) + "\n"
 
 
@@ -66,15 +81,17 @@ SETUP_SH = r"""#!/usr/bin/env bash
 # Gradescope runs it once, as root, on its Ubuntu 22.04 base image, with this zip unpacked in
 # /autograder/source. It is idempotent: each step checks before it acts, so it can run again.
 #
-# Python: the image's own /usr/bin/python3 (3.10 on Ubuntu 22.04). torch @TORCH@ publishes
-# CPython 3.10 wheels (CPU index and PyPI), so no other interpreter is needed; only if the image's
+# Python: the image's own /usr/bin/python3 (3.10 on Ubuntu 22.04). torch @TORCH@ has CPython
+# 3.10 wheels on the CPU index, so no other interpreter is needed; only if the image's
 # python3 were older than 3.10 is python3.11 + python3.11-venv installed from Ubuntu's own
 # archive (universe). No other distribution, no PPA, no download outside apt and pip.
 #
-# torch: the CPU-only build from PyTorch's CPU index (PyPI's default Linux wheel pulls gigabytes
-# of CUDA libraries). Switch for the kit's tests only: RNNKIT_TORCH_WHEEL_SOURCE=local installs
-# plain torch==@TORCH@ from pip's default index instead, which on the kit's development machine
-# resolves to a local CPU wheel. RNNKIT_AUTOGRADER_ROOT (default /autograder) moves the tree.
+# torch: exactly torch==@TORCH@, the CPU build, from PyTorch's CPU index (PyPI's default Linux
+# wheel pulls gigabytes of CUDA libraries; PyPI never hosts a "+cpu" version, so no CUDA build can
+# satisfy this pin, wherever pip looks). Switch for the kit's tests only:
+# RNNKIT_TORCH_WHEEL_SOURCE=local installs the same pin from pip's default index and find-links
+# instead, which on the kit's development machine hold a copy of that CPU wheel.
+# RNNKIT_AUTOGRADER_ROOT (default /autograder) moves the tree.
 set -euo pipefail
 umask 022
 
@@ -119,7 +136,7 @@ PIP=("$VENV/bin/python" -m pip --disable-pip-version-check --no-input)
 "${PIP[@]}" install --progress-bar off --upgrade pip
 
 # 3. torch, CPU-only, exactly the pinned version.
-if "$VENV/bin/python" -c "import sys, torch; sys.exit(0 if torch.__version__.split('+')[0] == '@TORCH@' else 1)" 2>/dev/null; then
+if "$VENV/bin/python" -c "import sys, torch; sys.exit(0 if torch.__version__ == '@TORCH@' and torch.version.cuda is None else 1)" 2>/dev/null; then
     log "torch @TORCH@ already installed"
 elif [ "${RNNKIT_TORCH_WHEEL_SOURCE:-}" = "local" ]; then
     log "installing torch==@TORCH@ from pip's default index (RNNKIT_TORCH_WHEEL_SOURCE=local)"
@@ -133,7 +150,7 @@ fi
 "${PIP[@]}" install --progress-bar off -r "$SOURCE/requirements.txt"
 "$VENV/bin/python" - <<'PY'
 import IPython, nbformat, numpy, torch
-assert torch.__version__.split("+")[0] == "@TORCH@", torch.__version__
+assert torch.__version__ == "@TORCH@", torch.__version__
 assert torch.version.cuda is None, "a CUDA build of torch was installed; grading needs the CPU build"
 print("[setup.sh] torch", torch.__version__, "numpy", numpy.__version__, "IPython", IPython.__version__,
       "nbformat", nbformat.__version__)

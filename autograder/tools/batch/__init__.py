@@ -1,6 +1,7 @@
 """Regrade a whole class locally, on the engine of `rnnkit grade`.
 
-    rnnkit grade-all ASSIGNMENT DIR -o OUTDIR [-j JOBS] [--shard K/N] [--merge SHARD_OUT ...]
+    rnnkit grade-all ASSIGNMENT DIR -o OUTDIR [-j JOBS] [--shard K/N|auto] [--merge SHARD_OUT ...]
+                                 [--canvas-column "Title (id)"]
     rnnkit bench --grade-all 40         (bench_batch: one after another vs grade-all)
 
 DIR holds .ipynb files, export zips, submission folders and/or Gradescope's "Export Submissions"
@@ -12,7 +13,8 @@ and an interrupted run resumes where it stopped. Then OUTDIR gets grades.csv and
 Scaling out: grading is embarrassingly parallel. `--shard K/N` grades only the submissions whose
 index in id order is K-1 modulo N, so N machines given the same folder split it without talking
 to each other; each shard's grades.csv holds only its rows, and `--merge` (or concatenating the
-CSVs) puts them together.
+CSVs) puts them together. `--shard auto` reads K and N from a Slurm job array or a Kubernetes
+Indexed Job (discover.shard_from_environment).
 """
 import json
 import os
@@ -47,7 +49,7 @@ def _notebooks(rows, assignment_id):
 
 
 def grade_folder(assignment_id, directory, out_dir, jobs=None, shard=None, cell_timeout=None, budget=None,
-                 hard_limit=None, retry_errors=False, merge=(), similarity=True, stream=None):
+                 hard_limit=None, retry_errors=False, merge=(), similarity=True, stream=None, canvas_column=None):
     """Grade every submission of `directory` into `out_dir`; write the CSVs and the report; return stats."""
     from ... import assignments
     from ...paths import solution_path, student_path
@@ -63,7 +65,7 @@ def grade_folder(assignment_id, directory, out_dir, jobs=None, shard=None, cell_
                           hard_limit=hard_limit, retry_errors=retry_errors, stream=stream)
     rows = stats["rows"]
     gradebook.write_grades(rows, assignment.questions, os.path.join(out_dir, "grades.csv"))
-    gradebook.write_canvas(rows, assignment.title, os.path.join(out_dir, "grades-canvas.csv"))
+    gradebook.write_canvas(rows, canvas_column or assignment.title, os.path.join(out_dir, "grades-canvas.csv"))
     pairs = []
     if similarity:
         blank = read_notebook(student_path(assignment_id), assignment_id)
@@ -71,7 +73,7 @@ def grade_folder(assignment_id, directory, out_dir, jobs=None, shard=None, cell_
         pairs = sim.find_pairs(_notebooks(rows, assignment_id), blank, reference)
     sim.write_csv(pairs, os.path.join(out_dir, "similar_pairs.csv"))
     note = f"Shard {shard[0]}/{shard[1]} of the folder `{directory}`." if shard else f"Folder `{directory}`."
-    report.write_report(rows, assignment, out_dir, pairs, note=note)
+    report.write_report(rows, assignment, out_dir, pairs, note=note, canvas_column=canvas_column)
     stats.update(pairs=pairs, merged=merged, out_dir=out_dir)
     return stats
 
@@ -83,7 +85,10 @@ def add_arguments(parser):
     parser.add_argument("directory", help="a folder of .ipynb / .zip files, submission folders, or a Gradescope export")
     parser.add_argument("-o", "--output", default="graded", help="output folder (default: graded)")
     parser.add_argument("-j", "--jobs", type=int, help="parallel gradings (default: the machine's cores)")
-    parser.add_argument("--shard", help="K/N: grade only submissions whose sorted index %% N == K-1")
+    parser.add_argument("--shard", help="K/N: grade only submissions whose sorted index %% N == K-1; auto: K and N "
+                        "from a Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT, SLURM_ARRAY_TASK_MIN) "
+                        "or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, with RNNKIT_SHARD_COUNT set to the "
+                        "Job's completions)")
     parser.add_argument("--merge", nargs="+", default=[], metavar="SHARD_OUT",
                         help="take the results of these shard output folders, grade what they miss, write one report")
     parser.add_argument("--cell-timeout", type=float, help="seconds per cell (default: the assignment's)")
@@ -92,14 +97,21 @@ def add_arguments(parser):
                         "(default: 1.25 x budget + 30)")
     parser.add_argument("--retry-errors", action="store_true", help="regrade submissions that timed out or crashed")
     parser.add_argument("--no-similarity", action="store_true", help="skip the suspicious-pairs search")
+    parser.add_argument("--canvas-column", metavar="'TITLE (ID)'",
+                        help="name grades-canvas.csv's score column after the Canvas assignment, exactly as Canvas's "
+                        "gradebook export shows it, e.g. \"RNN basics (123456)\"; without it the column must be "
+                        "matched by hand on import")
 
 
 def command(args):
     from ... import assignments
     from .discover import parse_shard
     from ...cli import UsageError
+    from .gradebook import check_canvas_column
     try:
         shard = parse_shard(args.shard) if args.shard else None
+        if args.canvas_column is not None:
+            check_canvas_column(args.canvas_column)
     except ValueError as e:
         raise UsageError(str(e)) from None
     if not os.path.isdir(args.directory):
@@ -107,7 +119,8 @@ def command(args):
     try:
         stats = grade_folder(args.assignment, args.directory, args.output, jobs=args.jobs, shard=shard,
                              cell_timeout=args.cell_timeout, budget=args.budget, hard_limit=args.hard_limit,
-                             retry_errors=args.retry_errors, merge=args.merge, similarity=not args.no_similarity)
+                             retry_errors=args.retry_errors, merge=args.merge, similarity=not args.no_similarity,
+                             canvas_column=args.canvas_column)
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished results are kept in {args.output}/results; run the same command "
               "again to resume.", file=sys.stderr)
@@ -115,8 +128,16 @@ def command(args):
     print(f"{stats['total']} submissions: {stats['graded']} graded now, {stats['skipped']} unchanged, "
           f"{stats['errors']} could not be graded ({stats['timeouts']} timeouts, {stats['crashes']} crashes), "
           f"{len(stats['pairs'])} suspicious pairs; {stats['wall_seconds']:.0f} s.")
+    if shard:
+        print(f"  shard {shard[0]}/{shard[1]} of the folder")
     for name in ("grades.csv", "grades-canvas.csv", "report.md", "similar_pairs.csv"):
         print(f"  {os.path.join(args.output, name)}")
+    from .gradebook import unidentified
+    missing = unidentified(stats["rows"])
+    if missing:
+        print(f"  {len(missing)} submission(s) name no student: their SID is left empty; see report.md")
+    if not args.canvas_column:
+        print("  grades-canvas.csv: the Canvas column must be matched by hand on import (or use --canvas-column)")
     return 0
 
 

@@ -115,12 +115,66 @@ def discover(directory, exclude=()):
     return sorted(found, key=lambda s: s.id)
 
 
-def parse_shard(text):
-    """'K/N' -> (K, N) with 1 <= K <= N."""
+SHARD_COUNT_VARIABLE = "RNNKIT_SHARD_COUNT"  # a Kubernetes Indexed Job's completions, set in its manifest
+
+
+def parse_shard(text, environ=None):
+    """'K/N' -> (K, N) with 1 <= K <= N; 'auto' -> the same from the job array's environment."""
+    if (text or "").strip() == "auto":
+        return shard_from_environment(os.environ if environ is None else environ)
     match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
     if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
-        raise ValueError(f"--shard must be K/N with 1 <= K <= N, not {text!r}")
+        raise ValueError(f"--shard must be K/N with 1 <= K <= N, or auto, not {text!r}")
     return int(match.group(1)), int(match.group(2))
+
+
+def _integer(environ, name):
+    value = environ.get(name, "")
+    if not re.fullmatch(r"\d+", value.strip()):
+        raise ValueError(f"--shard auto: {name} must be a whole number, not {value!r}")
+    return int(value)
+
+
+def shard_from_environment(environ):
+    """(K, N) of this task of a Slurm job array or a Kubernetes Indexed Job.
+
+    Slurm (sbatch --array=A-B[:S]): SLURM_ARRAY_TASK_ID, _COUNT, _MIN (ids may start above 0) and
+    _STEP give K = (ID - MIN) / STEP + 1 of N = COUNT; the ids must be that evenly spaced range.
+    Kubernetes (completionMode: Indexed): JOB_COMPLETION_INDEX (0 .. completions - 1) gives K - 1;
+    Kubernetes does not export the number of completions, so N is RNNKIT_SHARD_COUNT, which the Job
+    manifest sets to its `completions`."""
+    slurm = "SLURM_ARRAY_TASK_ID" in environ
+    kubernetes = "JOB_COMPLETION_INDEX" in environ
+    if slurm and kubernetes:
+        raise ValueError("--shard auto: both a Slurm job array (SLURM_ARRAY_TASK_ID) and a Kubernetes Indexed Job "
+                         "(JOB_COMPLETION_INDEX) are set; use --shard K/N")
+    if slurm:
+        if "SLURM_ARRAY_TASK_COUNT" not in environ:
+            raise ValueError("--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not")
+        task, count = _integer(environ, "SLURM_ARRAY_TASK_ID"), _integer(environ, "SLURM_ARRAY_TASK_COUNT")
+        first = _integer(environ, "SLURM_ARRAY_TASK_MIN") if "SLURM_ARRAY_TASK_MIN" in environ else 0
+        step = _integer(environ, "SLURM_ARRAY_TASK_STEP") if "SLURM_ARRAY_TASK_STEP" in environ else 1
+        last = _integer(environ, "SLURM_ARRAY_TASK_MAX") if "SLURM_ARRAY_TASK_MAX" in environ else None
+        offset = task - first
+        if step < 1 or offset < 0 or offset % step or (last is not None and (last - first) != (count - 1) * step):
+            raise ValueError(f"--shard auto: the Slurm array's task ids are not an evenly spaced range "
+                             f"(id {task}, min {first}, max {last}, step {step}, count {count}); "
+                             "submit it as sbatch --array=0-(N-1) or --array=1-N")
+        index = offset // step
+    elif kubernetes:
+        index = _integer(environ, "JOB_COMPLETION_INDEX")
+        if SHARD_COUNT_VARIABLE not in environ:
+            raise ValueError(f"--shard auto: JOB_COMPLETION_INDEX is set but {SHARD_COUNT_VARIABLE} is not: Kubernetes "
+                             f"does not export the number of completions, so the Job manifest must set "
+                             f"{SHARD_COUNT_VARIABLE} to its `completions`")
+        count = _integer(environ, SHARD_COUNT_VARIABLE)
+    else:
+        raise ValueError("--shard auto needs a Slurm job array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT) or a "
+                         f"Kubernetes Indexed Job (JOB_COMPLETION_INDEX, with {SHARD_COUNT_VARIABLE} set to the "
+                         "Job's completions); neither is set here. Elsewhere, use --shard K/N.")
+    if not 0 <= index < count:
+        raise ValueError(f"--shard auto: task index {index} is outside 0..{count - 1}")
+    return index + 1, count
 
 
 def select_shard(submissions, shard):

@@ -1,22 +1,49 @@
 """grades.csv (one row per student) and grades-canvas.csv (Canvas's gradebook-import layout).
 
-grades.csv: SID, Name, Email (from submission_metadata.yml when there is one; otherwise SID is
-the submission's id, the file or folder name), one column per question (points), Total Score,
-Status (graded / error), Grading Seconds, Submission (the id naming results/<id>.json). A group
-submission gives one row per submitter, with the same points.
+grades.csv: SID, Name, Email (from submission_metadata.yml), one column per question (points),
+Total Score, Status (graded / error), Grading Seconds, Submission (the id naming
+results/<id>.json). A group submission gives one row per submitter, with the same points. A
+submission without a student identity (a loose file, or a folder without Gradescope's metadata)
+gets a row with SID, Name and Email empty: its file name is never written as if it were a student
+id. report.md lists such rows as needing a match by hand.
 
-grades-canvas.csv: Student, ID, SIS User ID, SIS Login ID, Section, then one column named after
-the assignment holding the total. ID (Canvas's internal id) is left empty: Canvas matches on SIS
-User ID (the Gradescope SID) or SIS Login ID (the email). A submission that could not be graded
-for the kit's reasons (timeout, crash) has an empty score there, so no spurious 0 is imported.
+grades-canvas.csv: Student, ID, SIS User ID, SIS Login ID, Section, then one column holding the
+total. That column is named `canvas_column` when given: the assignment's header in Canvas's own
+gradebook export, `Title (id)`, which Canvas matches to that assignment on import. Without it,
+the column is named after the kit's assignment title, which Canvas does not know: the import must
+be matched by hand (report.md says so). ID (Canvas's internal id) is left empty: Canvas matches on
+SIS User ID (the Gradescope SID) or SIS Login ID (the email). Submissions without a student
+identity are left out (Canvas could not match them). A submission that could not be graded for
+the kit's reasons (timeout, crash) has an empty score there, so no spurious 0 is imported.
 """
 import csv
+import re
 
 KIT_ERRORS = ("timeout", "crash", "kit")
+CANVAS_IDENTITY = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+CANVAS_COLUMN = re.compile(r"^\S.* \((\d+)\)$")  # "RNN basics (123456)": title, Canvas's assignment id
+
+
+def check_canvas_column(name):
+    """`name` if it has the form of a Canvas gradebook export's assignment header, else ValueError."""
+    if not CANVAS_COLUMN.match(name or ""):
+        raise ValueError(f"--canvas-column must be the assignment's column header exactly as Canvas's gradebook "
+                         f"export shows it, `Title (id)`, e.g. \"RNN basics (123456)\"; not {name!r}")
+    return name
+
+
+def identified(person):
+    """Whether a submitter can be matched to a student: by SID or by email."""
+    return bool(person.get("sid") or person.get("email"))
 
 
 def _people(row):
-    return row["submitters"] or [{"sid": row["id"], "name": "", "email": ""}]
+    return row["submitters"] or [{"sid": "", "name": "", "email": ""}]
+
+
+def unidentified(rows):
+    """The rows (sorted by id) with a submitter who has neither SID nor email: a match by hand."""
+    return [r for r in sorted(rows, key=lambda r: r["id"]) if not all(identified(p) for p in _people(r))]
 
 
 def fields(questions):
@@ -31,19 +58,21 @@ def write_grades(rows, questions, path):
         for row in sorted(rows, key=lambda r: r["id"]):
             points = [f"{row['questions'].get(q, 0):g}" for q in questions]
             for person in _people(row):
-                writer.writerow([person.get("sid") or row["id"], person.get("name", ""), person.get("email", ""),
+                writer.writerow([person.get("sid", ""), person.get("name", ""), person.get("email", ""),
                                  *points, f"{row['score']:g}", row["status"], f"{row['seconds']:.1f}", row["id"]])
 
 
-def write_canvas(rows, title, path):
+def write_canvas(rows, column, path):
+    """grades-canvas.csv, its score column named `column`; rows without an identity left out."""
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", title])
+        writer.writerow([*CANVAS_IDENTITY, column])
         for row in sorted(rows, key=lambda r: r["id"]):
             score = "" if row.get("error_kind") in KIT_ERRORS else f"{row['score']:g}"
             for person in _people(row):
-                writer.writerow([person.get("name", ""), "", person.get("sid") or row["id"], person.get("email", ""),
-                                 "", score])
+                if identified(person):
+                    writer.writerow([person.get("name", ""), "", person.get("sid", ""), person.get("email", ""),
+                                     "", score])
 
 
 def read_grades(path):

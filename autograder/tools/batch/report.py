@@ -66,7 +66,40 @@ def _cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def write_report(rows, assignment, out_dir, pairs=(), top=5, slowest=10, note=""):
+def _import_section(rows, assignment, canvas_column):
+    """How the two gradebooks import, and the rows that need a match by hand."""
+    from .gradebook import unidentified
+    lines = ["## Importing the gradebooks", "",
+             "- `grades.csv` (Gradescope and spreadsheets): students are matched on SID or Email; Total Score is "
+             "the score."]
+    if canvas_column:
+        lines += [f"- `grades-canvas.csv` (Canvas): the score column is `{_cell(canvas_column)}`, the header of "
+                  "the assignment's column in Canvas's gradebook export, so Canvas's import matches it to that "
+                  "assignment. Students are matched on SIS User ID (the SID) or SIS Login ID (the email)."]
+    else:
+        lines += ["- `grades-canvas.csv` (Canvas): **the Canvas column must be matched by hand on import.** Its "
+                  f"score column is named `{_cell(assignment.title)}`, which is no assignment of your Canvas "
+                  "course: Canvas's import would offer it as a new assignment. Either pick the existing "
+                  "assignment for it in the import's preview, or run grade-all again with "
+                  "`--canvas-column \"Title (id)\"`, the assignment's column header exactly as Canvas's "
+                  "gradebook export (Grades, Export) shows it, e.g. `--canvas-column \"RNN basics (123456)\"`."]
+    missing = unidentified(rows)
+    lines += ["", "### Submissions without a student identity (need a match)", ""]
+    if missing:
+        lines += [f"{len(missing)} submission(s) name no student (no SID and no email: a loose file, or a folder "
+                  "without Gradescope's `submission_metadata.yml`). `grades.csv` leaves their SID, Name and Email "
+                  "empty and never writes the file name as a student id; `grades-canvas.csv` leaves them out. "
+                  "Match each one to its student by hand before importing.", "",
+                  "| submission | file | score | status |", "|---|---|---:|---|"]
+        for r in missing:
+            lines.append(f"| {_cell(r['id'])} | {_cell(os.path.basename(r['path'].rstrip(os.sep)))} | {r['score']:g} | "
+                         f"{r['status']} |")
+    else:
+        lines.append("None: every row names its student.")
+    return lines + [""]
+
+
+def write_report(rows, assignment, out_dir, pairs=(), top=5, slowest=10, note="", canvas_column=None):
     """Write out_dir/report.md and its PNGs; return the report's path."""
     questions = assignment.questions
     total = sum(questions.values())
@@ -82,7 +115,8 @@ def write_report(rows, assignment, out_dir, pairs=(), top=5, slowest=10, note=""
     if scores:
         lines += [f"- mean {statistics.mean(scores):.2f}, median {statistics.median(scores):g}, "
                   f"min {min(scores):g}, max {max(scores):g}; full marks: {sum(s >= total - 1e-9 for s in scores)}"]
-    lines += ["", "## Scores", "", "![score histogram](score_histogram.png)", "",
+    lines += [""] + _import_section(rows, assignment, canvas_column)
+    lines += ["## Scores", "", "![score histogram](score_histogram.png)", "",
               "## Per question", "",
               f"Over the {len(graded)} graded submissions (not those that could not be graded).", "",
               "![pass rates](pass_rates.png)", "",
