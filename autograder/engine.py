@@ -11,6 +11,7 @@ import time
 import traceback
 
 from . import results as gradescope
+from .isolation import SandboxUnsafe
 from .checks import Fail, Probe, redact
 from .submission import SubmissionError, notebook_text, plan, read_notebook
 from .worker_client import StudentError, WorkerLost, WorkerProcess
@@ -170,6 +171,9 @@ def grade_or_report(assignment, path, **options):
     started = time.monotonic()
     try:
         return Grading(assignment, **options).grade(path)
+    except SandboxUnsafe as e:  # refused before any student code ran: the instructor must act
+        print(f"rnnkit: {e}", file=sys.stderr)
+        return gradescope.error_results(str(e), assignment.questions, time.monotonic() - started)
     except Exception:
         traceback.print_exc()
         return gradescope.error_results(gradescope.KIT_FAILURE_MESSAGE, assignment.questions, time.monotonic() - started)

@@ -5,7 +5,6 @@ import ast
 import hashlib
 import importlib
 import os
-import pwd
 import re
 import time
 
@@ -102,7 +101,7 @@ def _host_pid_namespace():
 
 class Watch:
     def __init__(self):
-        self.roots, self.namespaces, self.sent = [], set(), []
+        self.roots, self.namespaces, self.sent, self.uids = [], set(), [], []
 
     def factory(self, seed=0):
         return _WatchedWorker(self, seed=seed)
@@ -133,10 +132,7 @@ class Watch:
         reused, so only processes started before grading ended and not another grading's worker),
         the worker user's in the host namespace, and any with the marker or our scratch paths."""
         ended, deadline = time.time(), time.monotonic() + wait
-        try:
-            uid = pwd.getpwnam(isolation.WORKER_USER).pw_uid if os.geteuid() == 0 else None
-        except KeyError:
-            uid = None
+        uids = set(self.uids)  # the transient uids this watch's workers ran as
         host = _host_pid_namespace()
         with open("/proc/stat") as f:
             boot = next(int(l.split()[1]) for l in f if l.startswith("btime"))
@@ -159,7 +155,7 @@ class Watch:
                 named = marker in cmdline or any(r in cmdline for r in self.roots)
                 foreign = bool(_WORKER_SCRIPT.search(cmdline)) and not named  # another grading's worker
                 if named or (not foreign and started <= ended + 1 and (
-                        ns in self.namespaces or (owner == uid and ns == host))):
+                        ns in self.namespaces or (owner in uids and ns == host))):
                     found.append(f"{pid} {cmdline[:80]}")
             if not found or time.monotonic() > deadline:
                 return found
@@ -177,6 +173,8 @@ class _WatchedWorker(WorkerProcess):
         finally:
             if self.scratch is not None:
                 self.watch.roots.append(self.scratch.root)
+            if self.owner:
+                self.watch.uids.append(self.owner[0])
             if self.proc is not None:
                 try:
                     with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
@@ -218,13 +216,10 @@ def changed_files(before, after, ctx, assignment_id):
     user owns what it creates; any other change is someone editing the kit while grading ran."""
     targets = set(ctx.decoys) | set(ctx.outside_paths()) | set(ctx.results_paths) | set(ctx.kit_files())
     targets |= set(ctx.secrets(assignment_id))
-    try:
-        uid = pwd.getpwnam(isolation.WORKER_USER).pw_uid
-    except KeyError:
-        uid = None
+    graders = range(isolation.UID_FIRST, isolation.UID_FIRST + isolation.UID_COUNT)
     attack, other = [], []
     for path in sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p)):
-        owned = os.path.lexists(path) and os.lstat(path).st_uid == uid
+        owned = os.path.lexists(path) and os.lstat(path).st_uid in graders
         mine = path in targets or ctx.marker in path or path.startswith(ctx.decoy_dir) or owned
         (attack if mine else other).append(path)
     return attack, other

@@ -8,10 +8,10 @@ import functools
 import torch
 
 from ...checks import Assignment, Fail
-from ...sandbox.reference_models import NextNumberModel
 from ...sandbox.training_session import TrainingSession
 from ...training.judging import describe_runs, expect_shape, modules_of, note, train_on_seeds
 from . import protocol
+from .grader_model import NextNumberModel
 
 assignment = Assignment(
     id="sequence-memory", title="sequence-memory (why RNNs handle sequences)",
