@@ -149,12 +149,14 @@ class Context:
 
 
 def secret_files(assignment_id, root=ROOT):
-    """The package of hidden checks and protocol, the reference solution and the master notebook."""
+    """The package of hidden checks and protocol, the reference solution, the master notebook and
+    the grading key."""
     package = os.path.join(root, "autograder", "assignments", assignments.PACKAGES[assignment_id])
     files = sorted(os.path.join(package, n) for n in os.listdir(package) if n.endswith(".py")) \
         if os.path.isdir(package) else []
     notebooks = (solution_path(assignment_id, root), master_path(assignment_id, root))
-    return files + [p for p in notebooks if os.path.exists(p)]
+    key = os.path.join(root, ".rnnkit", "secret")  # the grading key (autograder/grading_key.py)
+    return files + [p for p in (*notebooks, key) if os.path.exists(p)]
 
 
 def _values(assignment_id, ctx, target, answers):
