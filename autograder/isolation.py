@@ -245,7 +245,7 @@ class GradingUid:
         self.uid = self.fd = None
 
     def acquire(self):
-        os.makedirs(self.lock_dir, 0o700, exist_ok=True)
+        self.lock_dir = _lock_dir(self.lock_dir)
         start = os.getpid() % self.count  # parallel judges start their search apart
         for i in range(self.count):
             uid = self.first + (start + i) % self.count
@@ -269,6 +269,20 @@ class GradingUid:
         if self.fd is not None:
             os.close(self.fd)  # drops the lock
         self.uid = self.fd = None
+
+
+def _lock_dir(preferred):
+    """A root-owned 0700 directory for the uid locks: `preferred`, else one under the temporary
+    directory (a directory someone else made there first is not trusted)."""
+    for path in (preferred, os.path.join(tempfile.gettempdir(), "rnnkit-uids")):
+        try:
+            os.makedirs(path, 0o700, exist_ok=True)
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o077:
+            return path
+    raise RuntimeError(f"no safe directory for the grading uid locks ({preferred})")
 
 
 def as_user(owner, action, deadline):

@@ -214,3 +214,108 @@ def test_sweep_leaves_nothing_of_a_grading_uid(tmp_path):
     finally:
         isolation.sweep_uid(uid, time.monotonic() + 30)
         lease.release()
+
+
+# -- the layers together, through the engine ---------------------------------------------------
+STORE = r'''
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+for make in (lambda: libc.shmget(KEY, 1 << 20, 0o1666), lambda: libc.msgget(KEY + 1, 0o1666)):
+    make()
+nr = {"x86_64": 248, "aarch64": 217}[os.uname().machine]
+libc.syscall(ctypes.c_long(nr), b"user", b"MARKER", b"answers", ctypes.c_long(7), ctypes.c_long(-4))
+for d in ("/tmp", "/dev/shm", "/var/tmp"):
+    try:
+        with open(os.path.join(d, "MARKER"), "w") as f:
+            f.write("answers")
+    except OSError:
+        pass
+'''
+REPLAY = r'''
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+found = []
+if libc.shmget(KEY, 0, 0) >= 0: found.append("shm")
+if libc.msgget(KEY + 1, 0) >= 0: found.append("msg")
+nr = {"x86_64": 249, "aarch64": 218}[os.uname().machine]
+if libc.syscall(ctypes.c_long(nr), b"user", b"MARKER", None, ctypes.c_long(0)) >= 0: found.append("key")
+found += [d for d in ("/tmp", "/dev/shm", "/var/tmp") if os.path.exists(os.path.join(d, "MARKER"))]
+if found:
+    raise ValueError("REPLAYED " + " ".join(found))
+raise LookupError("NOTHING-TO-REPLAY")
+'''
+
+
+def _with_cell(notebook, source):
+    import nbformat
+    built = nbformat.from_dict(json.loads(nbformat.writes(notebook)))
+    first = next(i for i, c in enumerate(built.cells) if c.cell_type == "code")
+    built.cells.insert(first + 1, nbformat.v4.new_code_cell(source))
+    return built
+
+
+@ROOT
+def test_a_later_grading_finds_nothing_an_earlier_one_left(grade, published):
+    """One submission stores answers where the next grading on this machine could read them (SysV
+    shm and msg, the user keyring, /tmp, /dev/shm, /var/tmp); a later blank submission finds none."""
+    blank = published("rnn-basics")[0]
+    marker, key = f"rnnkit-replay-{os.getpid()}", 0x5EE00000 + os.getpid() % 0xFFFF
+    fill = lambda s: s.replace("MARKER", marker).replace("KEY", str(key))
+    first, _ = grade("rnn-basics", _with_cell(blank, fill(STORE)), name="store.ipynb", cell_timeout=20, budget=60)
+    protection = first["extra_data"]["protection"]
+    assert all(protection["holds"].values()), protection
+    later, _ = grade("rnn-basics", _with_cell(blank, fill(REPLAY)), name="replay.ipynb", cell_timeout=20, budget=60)
+    text = json.dumps(later)
+    assert "REPLAYED" not in text and "NOTHING-TO-REPLAY" in text, text[:2000]
+    assert not any(os.path.exists(os.path.join(d, marker)) for d in ("/tmp", "/dev/shm", "/var/tmp"))
+
+
+def test_refuses_to_grade_when_the_worker_could_read_hidden_files(monkeypatch, published, tmp_path):
+    """Fail closed: with Landlock off and a hidden file readable to the worker, no student code runs and
+    results.json tells the instructor why; the other missing layers are only warned about."""
+    from autograder import assignments, engine
+    import nbformat
+    import tempfile
+    readable = tempfile.mkdtemp(prefix="rnnkit-canary-")
+    os.chmod(readable, 0o755)
+    canary = os.path.join(readable, "checks.py")
+    with open(canary, "w") as f:
+        f.write("ANSWER = 42\n")
+    os.chmod(canary, 0o644)
+    marker = os.path.join(readable, "student-code-ran")
+    try:
+        monkeypatch.setattr(isolation, "hidden_canaries", lambda: [canary])
+        monkeypatch.setattr(isolation, "landlock_abi", lambda: 0)
+        notebook = _with_cell(published("rnn-basics")[1], f"open({marker!r}, 'w').close()\n")
+        path = str(tmp_path / "reference.ipynb")
+        nbformat.write(notebook, path)
+        results = engine.grade_or_report(assignments.load("rnn-basics"), path)
+        assert results["score"] == 0
+        assert "refused to grade" in results["output"] and canary in results["output"]
+        assert not os.path.exists(marker), "student code ran although the sandbox did not hold"
+        monkeypatch.setenv(isolation.ALLOW_READABLE_ENV, "1")  # the instructor's explicit override
+        assert engine.grade_or_report(assignments.load("rnn-basics"), path)["score"] == 20
+    finally:
+        isolation.remove_tree(readable)
+
+
+@ROOT
+@pytest.mark.skipif(not os.path.exists("/usr/sbin/capsh") and not os.path.exists("/sbin/capsh"), reason="needs capsh")
+def test_root_without_cap_sys_admin_still_grades_as_its_grading_uid(tmp_path):
+    """Root without CAP_SYS_ADMIN where user namespaces are allowed: the kit must not pick a user
+    namespace that maps only root (the worker could not become its grading uid and every
+    submission scored 0); the reference still gets full marks, as a transient uid."""
+    from autograder.assign import solution_path
+    assert subprocess.run(["unshare", "--user", "--map-root-user", "true"]).returncode == 0, \
+        "user namespaces are not allowed here: this case cannot be reproduced"
+    out = str(tmp_path / "results.json")
+    command = f'exec {sys.executable} -m autograder grade rnn-basics "$0" -o "$1"'
+    run = subprocess.run(["capsh", "--drop=cap_sys_admin", "--", "-c", command, solution_path("rnn-basics"), out],
+                         cwd=isolation.KIT_ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    with open(out) as f:
+        results = json.load(f)
+    protection = results["extra_data"]["protection"]
+    assert results["score"] == 20, (results["output"], protection, run.stderr[-2000:])
+    assert isolation.UID_FIRST <= protection["uid"] < isolation.UID_FIRST + isolation.UID_COUNT
+    assert protection["layers"]["namespaces"] == [] and protection["layers"]["seccomp"]

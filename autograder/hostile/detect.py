@@ -73,6 +73,7 @@ def hidden_material(assignment_id, notebooks=None):
         for name, value in vars(module).items():
             if "SEED" in name and "CALIBRATION" not in name:
                 seeds.update(v for v in (value if isinstance(value, (list, tuple)) else [value]) if type(v) is int)
+        seeds.update(getattr(module, "GRADING_SEEDS", []) if hasattr(module, "GRADING_RUNS") else [])
     values.update(str(sub_seed(s, tag)) for s in seeds for tag in ["init"] + [f"epoch{e}" for e in range(1, 201)])
     for cell in notebooks["reference"].cells:
         if _code(cell):
@@ -187,6 +188,37 @@ class _WatchedWorker(WorkerProcess):
     def request(self, op, timeout, **fields):
         self.watch.sent.append((op, fields))
         return super().request(op, timeout, **fields)
+
+
+def _has_key(description):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    nr = {"x86_64": 249, "aarch64": 218}[os.uname().machine]  # request_key searches the user keyring too
+    if libc.syscall(ctypes.c_long(nr), b"user", description.encode(), None, ctypes.c_long(0)) >= 0:
+        os._exit(10)
+
+
+def leftover_state(ctx, uids):
+    """SysV IPC objects under the attacks' keys or owned by the grading uids, and keys named after
+    the marker in those uids' keyrings: what a later grading under the same uid could read."""
+    found = []
+    keys = {ctx.ipc_key + i for i in range(3)}
+    for kind, id_key in (("shm", "shmid"), ("msg", "msqid"), ("sem", "semid")):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                header, *rows = f.read().splitlines()
+        except OSError:
+            continue
+        for row in rows:
+            values = dict(zip(header.split(), row.split()))
+            owner = {int(values.get("uid", -1)), int(values.get("cuid", -1))}
+            if int(values.get("key", 0)) in keys or owner & set(uids):
+                found.append(f"SysV {kind} {values.get(id_key)} (key {values.get('key')}, uid {values.get('uid')})")
+    if os.geteuid() == 0:
+        for uid in sorted(set(uids)):
+            if isolation.as_user((uid, uid), lambda: _has_key(ctx.marker), time.monotonic() + 10) == 10:
+                found.append(f"a key in the keyring of uid {uid}")
+    return found
 
 
 def tree_state(ctx=None, trees=None):

@@ -12,7 +12,7 @@ from .. import assignments, isolation
 from .. import results as gradescope
 from ..engine import Grading
 from .build import Submission
-from .detect import Watch, changed_files, find_leaks, hidden_material, tree_state, visible_text
+from .detect import Watch, changed_files, find_leaks, hidden_material, leftover_state, tree_state, visible_text
 
 SLACK = 20  # seconds past the budget: a worker start-up and kill are not bounded by it
 MAX_RESULTS_BYTES = 200_000
@@ -27,6 +27,8 @@ class Outcome:
     leftover: list
     error: str = ""          # the judge itself raised, or results.json did not validate
     unrelated: list = field(default_factory=list)  # kit files someone else changed meanwhile
+    sent: list = field(default_factory=list)       # what reached the judge's loopback listeners
+    state: list = field(default_factory=list)      # IPC objects and keys left for a later grading
 
     @property
     def score(self):
@@ -41,6 +43,7 @@ def measure(submission, ctx, material=None, workdir=None):
     try:
         path = submission.write(workdir)
         watch, before = Watch(), tree_state(ctx)
+        ctx.received()  # only what this grading sends counts
         started, error, results = time.monotonic(), "", None
         try:
             results = Grading(assignments.load(submission.assignment), worker_factory=watch.factory,
@@ -55,7 +58,8 @@ def measure(submission, ctx, material=None, workdir=None):
         leftover = watch.leftovers(ctx.marker)
         changed, unrelated = changed_files(before, tree_state(ctx), ctx, submission.assignment)
         leaks = find_leaks(visible_text(results), material, submission.text, watch.sent_values())
-        return Outcome(submission, results, seconds, leaks, changed, leftover, error, unrelated)
+        return Outcome(submission, results, seconds, leaks, changed, leftover, error, unrelated,
+                       sent=ctx.received(), state=leftover_state(ctx, watch.uids))
     finally:
         if own:
             shutil.rmtree(own, ignore_errors=True)
@@ -92,6 +96,8 @@ def problems(outcome, attack, honest):
     found += [f"leak: {l}" for l in outcome.leaks]
     found += [f"changed: {p}" for p in outcome.changed]
     found += [f"process left: {p}" for p in outcome.leftover]
+    found += [f"sent out: {p}" for p in outcome.sent]
+    found += [f"left for a later grading: {p}" for p in outcome.state]
     return found
 
 

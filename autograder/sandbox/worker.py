@@ -25,7 +25,8 @@ import wire
 PRELOAD = ["torch", "torch.nn", "torch.nn.functional", "torch.optim", "torch.utils.data",
            "torch.nn.utils.rnn", "numpy", "random", "math", "collections", "itertools",
            "functools", "time", "string", "re", "json", "copy", "typing", "dataclasses",
-           "numpy.random", "secrets", "linecache", "traceback", "socket", "ctypes", "errno"]
+           "numpy.random", "secrets", "linecache", "traceback", "socket", "ctypes", "errno",
+           "encodings.idna"]
 
 
 def _preload(dropping_privileges):
