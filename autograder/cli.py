@@ -9,6 +9,7 @@
     rnnkit bench                                            grading time vs plain execution
     rnnkit hostile [-o dist/hostile.md]                     grade the adversarial corpus
     rnnkit new ID                                           scaffold a new assignment
+    rnnkit memory                                           peak memory of grading each reference
 
 `python -m autograder` is the same command. Every usage error prints one `rnnkit ...: error:`
 line and exits 2. Each subcommand's module is imported only when it runs, so the Gradescope zip,
@@ -29,6 +30,7 @@ COMMANDS = {
     "bench": ("autograder.tools.bench", "time grading against plain execution; grade-all against one after another"),
     "hostile": ("autograder.tools.hostile.command", "grade every hostile corpus entry on its own, print the table"),
     "new": ("autograder.tools.new", "scaffold a new assignment: master notebook, hidden checks, a mistake"),
+    "memory": ("autograder.tools.memory", "peak memory (PSS) of grading each reference, judge and worker together"),
 }
 PROG = "rnnkit"
 

@@ -46,7 +46,7 @@ def test_zip_has_exactly_the_expected_top_level_entries(built):
     path, files, _ = built
     assert path.endswith(os.path.join(AID, "autograder.zip"))
     top = {name.split("/", 1)[0] + ("/" if "/" in name else "") for name in files}
-    assert top == {"setup.sh", "run_autograder", "requirements.txt", "ASSIGNMENT", "autograder/"}
+    assert top == {"setup.sh", "run_autograder", "requirements.txt", "ASSIGNMENT", "autograder/", ".rnnkit/"}
     assert set(dist.TOP_LEVEL) == top
     assert files["ASSIGNMENT"] == b"rnn-basics\n"
 
@@ -54,6 +54,7 @@ def test_zip_has_exactly_the_expected_top_level_entries(built):
 def test_zip_holds_what_grading_needs_and_only_its_own_assignment(built):
     files = built[1]
     inside = {n for n in files if n.startswith("autograder/")}
+    assert not any("reference_models" in n for n in inside)
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in files)
     assert not any(n.startswith("autograder/tools/") for n in inside)  # no corpus, no calibration
     shipped_assignments = {n.split("/")[2] for n in inside if n.startswith("autograder/assignments/")}
@@ -166,16 +167,44 @@ def test_setup_sh_uses_no_conda_and_downloads_nothing_by_hand(built):
         assert banned not in code, banned
 
 
-def test_setup_sh_makes_the_venv_the_worker_user_and_reads_requirements(built):
+def test_setup_sh_makes_the_venv_and_reads_requirements(built):
     script = "\n".join(code_lines(text(built, "setup.sh")))
     assert 'ROOT="${RNNKIT_AUTOGRADER_ROOT:-/autograder}"' in script
     assert 'VENV="$ROOT/venv"' in script and '-m venv "$VENV"' in script
     assert '-r "$SOURCE/requirements.txt"' in script
-    assert re.search(r"useradd --system .*rnnkit-worker|useradd --system .*\$WORKER_USER", script)
-    assert 'WORKER_USER="rnnkit-worker"' in script
-    assert re.search(r'if ! id -u "\$WORKER_USER"', script), "useradd must be guarded (idempotent)"
+    assert "useradd" not in script  # grading uids are transient: no user to make
     # torch first (CPU build), then the rest: the requirements' pin must find it installed
     assert script.index("--index-url") < script.index('-r "$SOURCE/requirements.txt"')
+
+
+def test_the_zip_carries_the_grading_key_owner_only(built):
+    from autograder.judge import grading_key
+    _, files, modes = built
+    assert files[dist.KEY_IN_ZIP] == grading_key.key()
+    assert modes[dist.KEY_IN_ZIP] & 0o777 == 0o400
+
+
+@pytest.mark.parametrize("script", ["setup.sh", "run_autograder"])
+def test_both_scripts_leave_only_the_venv_readable_to_others(built, tmp_path, script):
+    """Run the scripts' lock-down step on a tree shaped like /autograder: afterwards a user other
+    than root can reach the venv and nothing else (the hidden checks, the key, the submission,
+    its metadata, the results)."""
+    root = tmp_path / "autograder"
+    for sub in ("source/autograder/assignments/rnn_basics", "source/.rnnkit", "submission", "results", "venv/bin"):
+        (root / sub).mkdir(parents=True)
+    for name in ("source/autograder/assignments/rnn_basics/checks.py", "source/.rnnkit/secret",
+                 "submission/a.ipynb", "results/results.json", "submission_metadata.json", "venv/bin/python"):
+        (root / name).write_text("x")
+        os.chmod(root / name, 0o644)
+    step = dist.LOCK_DOWN
+    assert step in text(built, script)
+    subprocess.run(["bash", "-euo", "pipefail", "-c", step], env={**os.environ, "ROOT": str(root)}, check=True)
+    assert stat.S_IMODE(os.stat(root).st_mode) == 0o711
+    for name in ("source", "submission", "results", "submission_metadata.json",
+                 "source/autograder/assignments/rnn_basics/checks.py"):
+        assert stat.S_IMODE(os.stat(root / name).st_mode) & 0o077 == 0, name
+    assert stat.S_IMODE(os.stat(root / "source/.rnnkit/secret").st_mode) == 0o400
+    assert stat.S_IMODE(os.stat(root / "venv/bin/python").st_mode) & 0o004
 
 
 # -- run_autograder ------------------------------------------------------------------------

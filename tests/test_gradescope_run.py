@@ -5,13 +5,12 @@ RNNKIT_AUTOGRADER_ROOT: source/ (the unzipped zip), submission/, results/, and t
 makes. setup.sh runs once per module with RNNKIT_TORCH_WHEEL_SOURCE=local (pip's default index;
 on the kit's machine a local CPU wheel), then each submission is graded by run_autograder as
 root: the reference, the blank notebook, a forging zip, and the hostile corpus of rnn-basics
-(autograder/hostile/) at the real limits. Needs root (useradd, the worker's unprivileged user)
-and pip's index; slow (a venv with torch): marked `root`.
+(autograder/hostile/) at the real limits. Needs root (the worker's transient grading uids) and
+pip's index; slow (a venv with torch): marked `root`.
 """
 import io
 import json
 import os
-import pwd
 import re
 import shutil
 import subprocess
@@ -23,7 +22,7 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder.judge import results
+from autograder.judge import isolation, results
 from autograder.paths import solution_path, student_path
 from autograder.tools import dist, hostile
 
@@ -36,7 +35,7 @@ NO_NETWORK = re.compile(r"No matching distribution found|Could not find a versio
 
 pytestmark = [pytest.mark.root, pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0, reason="the Gradescope run needs root: Gradescope runs "
-                                 "setup.sh and run_autograder as root, and the worker's user is made with useradd")]
+                                 "setup.sh and run_autograder as root, and the worker runs under a transient uid")]
 
 
 def clean_env(root, **extra):
@@ -170,7 +169,7 @@ def submit_files(root, files, readable=True):
         return data, raw
     uid = data.get("extra_data", {}).get("protection", {}).get("uid")
     assert uid is not None and uid != 0, f"the worker did not run as an unprivileged user: {data.get('extra_data')}"
-    assert uid == pwd.getpwnam("rnnkit-worker").pw_uid
+    assert isolation.UID_FIRST <= uid < isolation.UID_FIRST + isolation.UID_COUNT, "not a transient grading uid"
     return data, raw
 
 

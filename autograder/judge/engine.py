@@ -20,6 +20,7 @@ from .worker_client import StudentError, WorkerLost, WorkerProcess, exception_sh
 
 MAX_NOTES_SHOWN = 5  # cell notes quoted with a question's first failing check
 MAX_SUMMARY_NOTES = 10  # skipped cells listed in the top-level output
+from .isolation import SandboxUnsafe
 
 LOST_MESSAGES = {
     "timeout": "did not finish within {limit:.0f} s (an infinite loop, a long sleep, or training far too large?)",
@@ -210,6 +211,9 @@ def grade_or_report(assignment, path, **options):
     started = time.monotonic()
     try:
         return Grading(assignment, **options).grade(path)
+    except SandboxUnsafe as e:  # refused before any student code ran: the instructor must act
+        print(f"rnnkit: {e}", file=sys.stderr)
+        return gradescope.error_results(str(e), assignment.questions, time.monotonic() - started)
     except Exception:
         traceback.print_exc()
         return gradescope.error_results(gradescope.KIT_FAILURE_MESSAGE, assignment.questions, time.monotonic() - started)

@@ -93,35 +93,41 @@ class _OutputReader(threading.Thread):
 
 
 class WorkerProcess:
-    def __init__(self, seed=0, memory_bytes=4 << 30, output_cap=64 << 10, startup_timeout=120):
+    def __init__(self, seed=0, memory_bytes=None, output_cap=64 << 10, startup_timeout=120):
         self.seed, self.memory_bytes, self.output_cap = seed, memory_bytes, output_cap
         self.startup_timeout = startup_timeout
-        self.proc = self.scratch = self.reader = None
+        self.proc = self.scratch = self.reader = self.lease = self.owner = None
         self.status, self._next_id = {}, 0
 
     def start(self):
-        owner = isolation.worker_user()
-        self.owner = owner
+        """Start a confined worker (isolation.py) and read its self-test; raises
+        isolation.SandboxUnsafe, after stopping it, when it could read hidden material."""
+        if os.geteuid() == 0:
+            self.lease = isolation.GradingUid()
+            self.owner = self.lease.acquire()
+        owner = self.owner
         self.scratch = isolation.Scratch(owner)
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
-        command = [*isolation.pid_namespace_prefix(), sys.executable, "-E", "-s", "-u",
+        prefix, _ = isolation.namespace_plan()
+        command = [*prefix, sys.executable, "-E", "-s", "-u",
                    os.path.join(self.scratch.kit, "worker.py"), str(to_worker_r), str(from_worker_w)]
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
+        memory = self.memory_bytes or isolation.worker_memory_cap()
         self.proc = subprocess.Popen(
             command, pass_fds=(to_worker_r, from_worker_w), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=self.scratch.work,
-            preexec_fn=isolation.limits(self.memory_bytes, 512 if owner else 0))
+            preexec_fn=isolation.limits(memory, 512 if owner else 0))
         os.close(to_worker_r)
         os.close(from_worker_w)
         self.to_worker, self.from_worker = to_worker_w, from_worker_r
         self.reader = _OutputReader(self.proc.stdout, self.output_cap)
         self.reader.start()
         abi = isolation.landlock_abi()
-        config = {"seed": self.seed, "work_dir": self.scratch.work, "landlock": abi > 0,
+        config = {"seed": self.seed, "work_dir": self.scratch.work, "landlock": abi > 0, "seccomp": True,
                   "read_paths": isolation.read_paths() + [self.scratch.kit],
-                  "write_paths": [self.scratch.work, "/dev/null"]}
+                  "write_paths": [self.scratch.work, "/dev/null"], "canaries": isolation.hidden_canaries()}
         if owner:
             config["uid"], config["gid"] = owner
         deadline = time.monotonic() + self.startup_timeout
@@ -130,9 +136,11 @@ class WorkerProcess:
             reply = self._receive(0, deadline)
         except WorkerLost as e:  # no student code ran yet: this is the kit's or machine's fault
             raise WorkerLost(e.reason, f"{e.detail} while starting; its output:\n{self.output()[-2000:]}") from None
-        ready = reply.get("ready")
-        self.status = {k: v for k, v in ready.items() if type(k) is str and type(v) in (int, bool)} \
-            if type(ready) is dict else {}
+        self.status = isolation.assess(reply.get("ready"), owner, isolation.worker_pid(self.proc.pid))
+        self.status["memory_cap"] = memory
+        if self.status.get("refuse"):
+            self.stop()
+            raise isolation.SandboxUnsafe(self.status["refuse"])
         return self.status
 
     def request(self, op, timeout, **fields):
@@ -180,7 +188,9 @@ class WorkerProcess:
         return self.reader.text() if self.reader else ""
 
     def stop(self):
-        """Kill the worker and everything it started; remove its scratch directory."""
+        """Kill the worker and everything it started; clear what its uid left; remove its scratch
+        directory. Never raises: a cleanup problem is reported on stderr, the grade goes on."""
+        deadline = time.monotonic() + CLEANUP_SECONDS
         if self.proc is not None:
             for kill in (lambda: os.killpg(self.proc.pid, signal.SIGKILL), self.proc.kill):
                 try:
@@ -188,10 +198,8 @@ class WorkerProcess:
                 except (ProcessLookupError, PermissionError):
                     pass
             self.proc.wait()
-            if self.owner and not isolation.pid_namespace_prefix():
-                # No PID namespace to take the worker's children down with it: sweep the grading
-                # user's processes (only safe because then workers do not run in parallel).
-                isolation.kill_user_processes(self.owner[0])
+            if self.owner:  # detached children, inside a PID namespace or not
+                _quietly(isolation.kill_uid_processes, self.owner[0], deadline)
             for fd in (self.to_worker, self.from_worker):
                 try:
                     os.close(fd)
@@ -200,8 +208,14 @@ class WorkerProcess:
             self.reader.join(timeout=5)
             self.proc = None
         if self.scratch is not None:
-            self.scratch.remove()
+            _quietly(self.scratch.remove, deadline)
             self.scratch = None
+        if self.lease is not None:
+            left = _quietly(isolation.sweep_uid, self.owner[0], deadline)
+            if left:
+                print(f"rnnkit: grading uid {self.owner[0]} left {', '.join(left[:5])}", file=sys.stderr)
+            self.lease.release()
+            self.lease = None
 
     def __enter__(self):
         self.start()
@@ -209,6 +223,18 @@ class WorkerProcess:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+CLEANUP_SECONDS = 20.0
+
+
+def _quietly(action, *args):
+    try:
+        return action(*args)
+    except Exception as e:
+        print(f"rnnkit: cleanup step {getattr(action, '__name__', action)} failed: {type(e).__name__}: {e}",
+              file=sys.stderr)
+        return None
 
 
 def _describe_exit(code):

@@ -7,10 +7,16 @@ submission /autograder/run_autograder (a copy of the zip's) runs with the upload
 /autograder/submission/, and Gradescope reads /autograder/results/results.json.
 
 The zip holds: setup.sh, run_autograder, requirements.txt (grading dependencies only), ASSIGNMENT
-(the id) and what grading needs of the `autograder/` package: the judge, the worker, the wire
-format, the authoring API, the CLI and this one assignment's hidden package (its checks,
-protocol and a points.json written from the master notebook; not its mistakes, not the other
-assignments, not the tools). The zip is still for instructors only: it holds the hidden checks. The zip is deterministic: the same sources give the same bytes.
+(the id), `.rnnkit/secret` (the grading key, autograder/judge/grading_key.py) and what grading
+needs of the `autograder/` package: the judge, the worker, the wire format, the authoring API,
+the CLI and this one assignment's hidden package (its checks, protocol and a points.json written
+from the master notebook; not its mistakes, not the other assignments, not the tools). The zip
+is for instructors only: it holds the hidden checks. The zip is deterministic: the same sources
+and key give the same bytes.
+
+Both scripts make everything the zip unpacks root-only (and the submission, its metadata and the
+results), leaving only the venv readable to others: the worker's transient uid then cannot read
+the hidden checks or the key by file mode alone, even where Landlock is refused.
 """
 import json
 import os
@@ -18,13 +24,14 @@ import re
 import zipfile
 
 from .. import assignments
-from ..judge import results
+from ..judge import grading_key, results
 from ..judge.isolation import WORKER_USER
 from ..paths import PACKAGE_DIR, ROOT, package_name
 
 KIT_ROOT = ROOT
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
-TOP_LEVEL = ("ASSIGNMENT", "autograder/", "requirements.txt", "run_autograder", "setup.sh")
+TOP_LEVEL = (".rnnkit/", "ASSIGNMENT", "autograder/", "requirements.txt", "run_autograder", "setup.sh")
+KEY_IN_ZIP = ".rnnkit/secret"
 # What grading imports (the judge and the worker); otter, pytest, matplotlib are not needed.
 GRADING_PACKAGES = ("torch", "numpy", "ipython", "nbformat")
 DEFAULT_SPECS = {"numpy": ">=1.26", "ipython": ">=8.18", "nbformat": ">=5.9"}  # all run on 3.10+
@@ -98,7 +105,6 @@ umask 022
 ROOT="${RNNKIT_AUTOGRADER_ROOT:-/autograder}"
 SOURCE="$ROOT/source"
 VENV="$ROOT/venv"
-WORKER_USER="@WORKER_USER@"
 
 log() { echo "[setup.sh] $*"; }
 
@@ -157,10 +163,10 @@ print("[setup.sh] torch", torch.__version__, "numpy", numpy.__version__, "IPytho
 PY
 "$VENV/bin/python" -m compileall -q "$SOURCE/autograder" >/dev/null
 
-# 5. The unprivileged user that runs students' code (autograder/isolation.py).
-if ! id -u "$WORKER_USER" >/dev/null 2>&1; then
-    useradd --system --no-create-home --shell /usr/sbin/nologin "$WORKER_USER"
-fi
+# 5. Students' code runs under a transient uid (61000-61999, no passwd entry; autograder/isolation.py).
+#    Everything but the venv is root-only: the hidden checks and the grading key stay unreadable to
+#    it by file mode, whatever else the kernel allows. run_autograder applies the same modes.
+@LOCK_DOWN@
 log "done"
 """
 
@@ -181,7 +187,11 @@ cat > "$RESULTS" <<'RNNKIT_FALLBACK_JSON'
 @FALLBACK@
 RNNKIT_FALLBACK_JSON
 
-# 2. Grade. Students' code runs in a confined worker as an unprivileged user (isolation.py).
+# 2. Everything but the venv root-only (setup.sh did it once; a rebuilt or copied tree may differ):
+#    students' code runs in a confined worker under a transient uid (isolation.py).
+@LOCK_DOWN@
+
+# 3. Grade.
 cd "$ROOT/source" || exit 0
 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 "$ROOT/venv/bin/python" -m autograder grade "$(cat ASSIGNMENT)" \
     "$ROOT/submission" -o "$RESULTS"
@@ -191,6 +201,14 @@ if [ "$status" -ne 0 ]; then
 fi
 exit 0
 """
+
+
+LOCK_DOWN = r"""chmod 0711 "$ROOT"  # others may pass through to the venv, not list or read the rest
+for path in "$ROOT/source" "$ROOT/submission" "$ROOT/results" "$ROOT/submission_metadata.json"; do
+    if [ -e "$path" ]; then chmod -R go-rwx "$path"; fi
+done
+if [ -d "$ROOT/venv" ]; then chmod -R go+rX "$ROOT/venv"; fi
+if [ -f "$ROOT/source/.rnnkit/secret" ]; then chmod 0400 "$ROOT/source/.rnnkit/secret"; fi"""
 
 
 def _fill(template, **values):
@@ -203,7 +221,7 @@ def _fill(template, **values):
 
 
 def setup_sh(torch_version):
-    return _fill(SETUP_SH, TORCH=torch_version, CPU_INDEX=CPU_INDEX, WORKER_USER=WORKER_USER)
+    return _fill(SETUP_SH, TORCH=torch_version, CPU_INDEX=CPU_INDEX, LOCK_DOWN=LOCK_DOWN)
 
 
 def fallback_results(assignment):
@@ -214,7 +232,7 @@ def fallback_results(assignment):
 
 
 def run_autograder(assignment):
-    return _fill(RUN_AUTOGRADER, ASSIGNMENT=assignment.id,
+    return _fill(RUN_AUTOGRADER, ASSIGNMENT=assignment.id, LOCK_DOWN=LOCK_DOWN,
                  FALLBACK=json.dumps(fallback_results(assignment), indent=2))
 
 
@@ -238,10 +256,11 @@ def package_files(assignment_id, package_dir=PACKAGE_DIR):
     return sorted(found, key=lambda pair: pair[1])
 
 
-def _add(archive, name, data, executable=False):
+def _add(archive, name, data, executable=False, mode=None):
     info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
     info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = ((0o100755 if executable else 0o100644) & 0xFFFF) << 16
+    mode = mode if mode is not None else (0o100755 if executable else 0o100644)
+    info.external_attr = (mode & 0xFFFF) << 16
     archive.writestr(info, data)
 
 
@@ -257,6 +276,7 @@ def build(assignment_id, out="dist", kit_requirements=os.path.join(KIT_ROOT, "re
         _add(archive, "run_autograder", run_autograder(assignment), executable=True)
         _add(archive, "requirements.txt", requirements_txt(specs))
         _add(archive, "ASSIGNMENT", assignment_id + "\n")
+        _add(archive, KEY_IN_ZIP, grading_key.key(), mode=0o100400)
         for source, name in package_files(assignment_id):
             with open(source, "rb") as f:
                 _add(archive, name, f.read())

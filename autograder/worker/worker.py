@@ -5,8 +5,9 @@ and asks it to evaluate the student's objects on inputs the judge chose. Answers
 plain data in the wire format. Nothing here decides a grade: whatever this process says is
 treated by the judge as a claim of the student's code, so it may be tampered with freely.
 
-Start-up order matters: import the libraries students use, then drop privileges, then close the
-file system (Landlock), then seed, and only then run student code.
+Start-up order matters: import the libraries students use, seed, drop privileges, close the file
+system and the network (Landlock), load the seccomp filter, test that the sandbox holds (the
+self-test's findings go back in the ready message), and only then run student code.
 Run as a script from the sandbox copy: python worker.py FD_IN FD_OUT
 """
 import builtins
@@ -15,7 +16,8 @@ import os
 import sys
 import traceback
 
-import reference_models
+import landlock
+import seccomp
 import training_session
 import wire
 
@@ -24,7 +26,8 @@ import wire
 PRELOAD = ["torch", "torch.nn", "torch.nn.functional", "torch.optim", "torch.utils.data",
            "torch.nn.utils.rnn", "numpy", "random", "math", "collections", "itertools",
            "functools", "time", "string", "re", "json", "copy", "typing", "dataclasses",
-           "numpy.random", "secrets", "linecache", "traceback"]
+           "numpy.random", "secrets", "linecache", "traceback", "socket", "ctypes", "errno",
+           "encodings.idna"]
 
 
 def _preload(dropping_privileges):
@@ -48,6 +51,9 @@ def _readable_by_others(path):
     return bool(os.stat(path).st_mode & 0o004)
 
 _NN_BUILDERS = ("RNN", "LSTM", "GRU")  # modules the judge may hand to a student's function
+# Layers a judge-side model may be rebuilt from ({"$nn": {"kind": "layers", ...}}): standard torch.nn
+# only, so no model of an assignment (an answer) ever needs to live beside the worker.
+_LAYER_KINDS = ("Embedding", "RNN", "LSTM", "GRU", "Linear", "ReLU", "Tanh", "Dropout", "Flatten")
 
 
 class _GraderStub:
@@ -98,18 +104,92 @@ def _prepare(config):
     random.seed(seed)
     numpy.random.seed(seed)
     torch.manual_seed(seed)
-    status = {"uid": os.getuid(), "landlock": 0}
+    status = {"uid": os.getuid(), "landlock": 0, "seccomp": False}
     if config.get("uid") is not None:
         os.setgroups([])
         os.setgid(config["gid"])
         os.setuid(config["uid"])
         status["uid"] = os.getuid()
     if config.get("landlock"):
-        import landlock
-        status["landlock"] = landlock.restrict(config["read_paths"], config["write_paths"])
+        status["landlock"] = landlock.restrict(list(config["read_paths"]) + _own_proc_paths(),
+                                               config["write_paths"])
+    if config.get("seccomp"):
+        try:
+            seccomp.install()
+            status["seccomp"] = seccomp.mode() == 2
+        except OSError as e:
+            status["seccomp_error"] = str(e)[:200]
     os.chdir(work)
     sys.path[0] = work  # the kit's own sandbox directory leaves the import path
+    status["selftest"] = selftest(config.get("canaries", []))
     return status
+
+
+def _own_proc_paths():
+    """The parts of /proc the worker may read under Landlock: its own entry and a few global
+    files libraries read, not the other processes (the judge's command line, the host's)."""
+    return [f"/proc/{os.getpid()}", "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", "/proc/filesystems",
+            "/proc/sys/kernel/osrelease", "/proc/sys/vm/overcommit_memory"]
+
+
+def selftest(canaries):
+    """What student code could do here, tried before any runs: read the hidden files, open inet
+    sockets of each kind and reach beyond this machine, make a SysV IPC object, use the keyring,
+    see other processes. Plain data for the judge, which decides what holds."""
+    import ctypes
+    import errno
+    import socket
+    found = {"hidden_readable": []}
+    for path in canaries:
+        try:
+            with open(path, "rb") as f:
+                f.read(1)
+            found["hidden_readable"].append(path)
+        except OSError:
+            pass
+    kinds = {"tcp": (socket.AF_INET, socket.SOCK_STREAM, 0, ("127.0.0.1", 9)),
+             "udp": (socket.AF_INET, socket.SOCK_DGRAM, 0, ("192.0.2.1", 9)),
+             "tcp6": (socket.AF_INET6, socket.SOCK_STREAM, 0, ("::1", 9)),
+             "udp6": (socket.AF_INET6, socket.SOCK_DGRAM, 0, ("2001:db8::1", 9)),
+             "raw": (socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP, None),
+             "packet": (getattr(socket, "AF_PACKET", 17), socket.SOCK_RAW, 0, None)}
+    sockets = found["sockets"] = {}
+    for name, (family, kind, proto, address) in kinds.items():
+        try:
+            s = socket.socket(family, kind, proto)
+        except OSError:
+            sockets[name] = "refused"
+            continue
+        try:
+            if address is None:
+                sockets[name] = "open"
+                continue
+            s.settimeout(1)
+            # TCP: a connection to a closed local port (Landlock refuses it with EACCES); UDP: connect()
+            # sends nothing, it only looks the route up (a documentation address, RFC 5737/3849)
+            code = s.connect_ex(address)
+            sockets[name] = {errno.EACCES: "blocked", errno.EPERM: "blocked", errno.ENETUNREACH: "no route",
+                             errno.EADDRNOTAVAIL: "no route", errno.EHOSTUNREACH: "no route"}.get(code, "open")
+        finally:
+            s.close()
+    libc = ctypes.CDLL(None, use_errno=True)
+    shm = libc.shmget(0, 4096, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
+    if shm >= 0:
+        libc.shmctl(shm, 0, None)  # IPC_RMID
+        found["sysv_ipc"] = "created"
+    else:
+        found["sysv_ipc"] = "refused"
+    keyctl = {"x86_64": 250, "aarch64": 219}.get(os.uname().machine)
+    if keyctl is not None:  # KEYCTL_GET_KEYRING_ID of the user keyring, without creating it
+        result = libc.syscall(ctypes.c_long(keyctl), ctypes.c_long(0), ctypes.c_long(-4), ctypes.c_long(0))
+        found["keyring"] = "refused" if result < 0 and ctypes.get_errno() in (errno.EPERM, errno.ENOSYS, errno.EACCES) \
+            else "usable"
+    try:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+        found["other_processes"] = len([p for p in pids if p != os.getpid()])
+    except OSError:
+        found["other_processes"] = 0
+    return found
 
 
 class Worker:
@@ -190,13 +270,40 @@ class Worker:
             spec = data["$nn"]
             if spec["kind"] in _NN_BUILDERS:
                 module = getattr(torch.nn, spec["kind"])(**wire.decode(spec["kwargs"]))
-            elif spec["kind"] in reference_models.BUILDERS:
-                module = reference_models.BUILDERS[spec["kind"]](**wire.decode(spec["kwargs"]))
+            elif spec["kind"] == "layers":
+                module = _layers(wire.decode(spec["layers"]))
             else:
                 raise ValueError("module kind not allowed")
             module.load_state_dict(wire.decode(spec["state"]))
             return module
         return wire.decode(data)
+
+
+def _layers(recipe):
+    """A module that applies standard torch.nn layers in order; [kind, kwargs, take] per layer,
+    `take` picking one element of a layer's tuple output (an RNN's output, not its state)."""
+    import torch
+
+    class Layers(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.take = []
+            modules = []
+            for kind, kwargs, take in recipe:
+                if kind not in _LAYER_KINDS or not isinstance(kwargs, dict):
+                    raise ValueError("layer kind not allowed")
+                modules.append(getattr(torch.nn, kind)(**kwargs))
+                self.take.append(take)
+            self.layers = torch.nn.ModuleList(modules)
+
+        def forward(self, x):
+            for layer, take in zip(self.layers, self.take):
+                x = layer(x)
+                if take is not None:
+                    x = x[take]
+            return x
+
+    return Layers()
 
 
 def describe_object(obj):

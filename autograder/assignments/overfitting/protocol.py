@@ -13,14 +13,16 @@ on every seed (`python -m autograder.calibrate` reports the numbers).
 Protocol: SimpleRNN(10, config["hidden_size"], 2), Adam(lr, weight_decay), batches of
 config["batch_size"] in a seeded order, at most config["epochs"] epochs, early stopping on
 validation accuracy with config["patience"] (best weights restored when it stops; see
-autograder.training.loop.train: a patience >= epochs never stops, so the last weights are scored,
+autograder.authoring.training.train: a patience >= epochs never stops, so the last weights are scored,
 which is what makes the overfitting configuration fail; restoring the best epoch regardless would
 hand it the accuracy of an early, not yet memorised epoch). Pass iff validation accuracy >=
 VAL_THRESHOLD and training accuracy (against the noisy labels trained on) < TRAIN_ACC_LIMIT.
 """
 import torch
 
+from autograder.authoring.stream import Stream
 from autograder.authoring.training import sub_seed, train
+from autograder.judge import grading_key
 
 INPUT_SIZE, SEQ_LEN, N_CLASSES = 10, 5, 2
 N_TRAIN, N_VAL = 400, 1000
@@ -40,8 +42,7 @@ CONFIG_RANGES = {
     "weight_decay": (float, 0.0, 0.1),
 }
 
-CALIBRATION_SEEDS = list(range(3000, 3020))
-GRADING_SEEDS = [3005, 3013]
+ID = "overfitting"
 
 
 def config_problems(config):
@@ -66,18 +67,19 @@ def config_problems(config):
 
 
 def make_data(seed):
-    """Noisy-label training set and clean validation set for one seed (private torch.Generator)."""
-    g = torch.Generator().manual_seed(seed)
+    """Noisy-label training set and clean validation set for one seed (a secret Stream, not the
+    global RNG)."""
+    g = Stream(seed, f"{ID}/data")
     n = N_TRAIN + N_VAL
-    direction = torch.randn(INPUT_SIZE, generator=g)
+    direction = g.randn(INPUT_SIZE)
     direction /= direction.norm()
-    y = torch.randint(0, N_CLASSES, (n,), generator=g)
+    y = g.randint(0, N_CLASSES, (n,))
     sign = 2.0 * y - 1.0                                  # +1 rising, -1 falling
     trend = TREND * torch.linspace(-1.0, 1.0, SEQ_LEN)    # centred: no class in the time average
     x = (sign[:, None, None] * trend[None, :, None] * direction
-         + NOISE * torch.randn(n, SEQ_LEN, INPUT_SIZE, generator=g))
+         + NOISE * g.randn(n, SEQ_LEN, INPUT_SIZE))
     y_train = y[:N_TRAIN].clone()
-    flipped = torch.randperm(N_TRAIN, generator=g)[:round(LABEL_NOISE * N_TRAIN)]
+    flipped = g.randperm(N_TRAIN)[:round(LABEL_NOISE * N_TRAIN)]
     y_train[flipped] = 1 - y_train[flipped]
     return {"x_train": x[:N_TRAIN], "y_train": y_train, "x_val": x[N_TRAIN:],
             "y_val": y[N_TRAIN:], "y_train_clean": y[:N_TRAIN]}
@@ -103,3 +105,18 @@ RULE = f"val acc >= {VAL_THRESHOLD} and train acc < {TRAIN_ACC_LIMIT}"  # what p
 
 def passes(outcome):
     return outcome.val_acc >= VAL_THRESHOLD and outcome.train_acc < TRAIN_ACC_LIMIT
+
+
+# Grading and calibration seeds come from the secret grading key (autograder/judge/grading_key.py): read
+# as module attributes (protocol.GRADING_SEEDS), derived on first use. Calibration covers the
+# grading seeds this key derives, plus 18 more.
+GRADING_RUNS, CALIBRATION_RUNS = 2, 20
+
+
+def __getattr__(name):
+    if name == "GRADING_SEEDS":
+        return [grading_key.derive_seed(f"{ID}/grading/{i}") for i in range(GRADING_RUNS)]
+    if name == "CALIBRATION_SEEDS":
+        extra = [grading_key.derive_seed(f"{ID}/calibration/{i}") for i in range(CALIBRATION_RUNS - GRADING_RUNS)]
+        return __getattr__("GRADING_SEEDS") + extra
+    raise AttributeError(name)

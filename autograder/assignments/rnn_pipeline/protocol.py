@@ -10,7 +10,9 @@ last weights scored; pass iff validation accuracy >= THRESHOLD.
 """
 import torch
 
+from autograder.authoring.stream import Stream
 from autograder.authoring.training import sub_seed, train
+from autograder.judge import grading_key
 
 N_SEQUENCES, SEQ_LEN, N_FEATURES, N_CLASSES = 1000, 10, 5, 3
 N_TRAIN = 800
@@ -20,20 +22,19 @@ BATCH_SIZE, EPOCHS, LR = 32, 5, 0.01
 MODEL_ARGS = [5, 8, 3]
 THRESHOLD = 0.85             # validation accuracy must be >= this
 
-CALIBRATION_SEEDS = list(range(2000, 2020))
-GRADING_SEEDS = [2004, 2017]
+ID = "rnn-pipeline"
 
 
 def make_data(seed):
-    """Train/validation tensors for one seed; uses only a private torch.Generator."""
-    g = torch.Generator().manual_seed(seed)
-    y = torch.randint(0, N_CLASSES, (N_SEQUENCES,), generator=g)
-    start = torch.tensor(BUMP_STARTS)[y] + torch.randint(0, 2, (N_SEQUENCES,), generator=g)
+    """Train/validation tensors for one seed, drawn from a secret Stream (not the global RNG)."""
+    g = Stream(seed, f"{ID}/data")
+    y = g.randint(0, N_CLASSES, (N_SEQUENCES,))
+    start = torch.tensor(BUMP_STARTS)[y] + g.randint(0, 2, (N_SEQUENCES,))
     steps = torch.arange(SEQ_LEN)
     in_bump = (steps >= start[:, None]) & (steps < start[:, None] + BUMP_LEN)   # (N, T)
-    x = NOISE * torch.randn(N_SEQUENCES, SEQ_LEN, N_FEATURES, generator=g)
+    x = NOISE * g.randn(N_SEQUENCES, SEQ_LEN, N_FEATURES)
     x += BUMP * in_bump[:, :, None].float()
-    order = torch.randperm(N_SEQUENCES, generator=g)
+    order = g.randperm(N_SEQUENCES)
     tr, val = order[:N_TRAIN], order[N_TRAIN:]
     return {"x_train": x[tr], "y_train": y[tr], "x_val": x[val], "y_val": y[val]}
 
@@ -52,3 +53,18 @@ RULE = f"val acc >= {THRESHOLD}"  # what passes() says, for reports
 
 def passes(outcome):
     return outcome.val_acc >= THRESHOLD
+
+
+# Grading and calibration seeds come from the secret grading key (autograder/judge/grading_key.py): read
+# as module attributes (protocol.GRADING_SEEDS), derived on first use. Calibration covers the
+# grading seeds this key derives, plus 18 more.
+GRADING_RUNS, CALIBRATION_RUNS = 2, 20
+
+
+def __getattr__(name):
+    if name == "GRADING_SEEDS":
+        return [grading_key.derive_seed(f"{ID}/grading/{i}") for i in range(GRADING_RUNS)]
+    if name == "CALIBRATION_SEEDS":
+        extra = [grading_key.derive_seed(f"{ID}/calibration/{i}") for i in range(CALIBRATION_RUNS - GRADING_RUNS)]
+        return __getattr__("GRADING_SEEDS") + extra
+    raise AttributeError(name)

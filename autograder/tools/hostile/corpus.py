@@ -20,7 +20,8 @@ from .attacks import (READ_HIDDEN, LEAK_THROUGH_CHECK, WRITE_OUTSIDE, DETACHED, 
                       FORK_SECOND_WORKER, SPY, LEAK_LATER, LOOP, SLEEP, IGNORE_SIGNALS,
                       LOOP_IN_TARGET, BIG_MODEL, SLOW_STEPS, FLOOD, MEMORY, FORK_BOMB, THREAD_BOMB,
                       BREAK_CHANNEL, CLOSE_CHANNEL, STOP_READING, BIG_CELL, MALFORMED_ERRORS, DEEP_REPLIES,
-                      FORGED_SIZES, ODD_TEXT, EVERY_WORD, EXCEPTION_NAMED_BY_INPUTS)
+                      FORGED_SIZES, ODD_TEXT, EVERY_WORD, EXCEPTION_NAMED_BY_INPUTS, NETWORK_OTHER_PROTOCOLS,
+                      STATE_OUTLIVES_GRADING, ALIAS_SANDBOX_MODEL, SEE_THE_HOST, REBUILD_HIDDEN_DATA)
 
 def _missing_fields(student, reference):
     data = json.loads(reference)
@@ -168,6 +169,22 @@ CORPUS = [
     Attack("garbage-on-the-channel", "escape", (("setup", BREAK_CHANNEL), ("setup", CLOSE_CHANNEL)),
            message="cell {cell} interfered with the grader's channel", group="exit", once=True),
     A("kill-the-grader", "escape", KILL_JUDGE, base="reference", costs=False, group="survive"),
+    # issue 11: UDP, IPv6, raw sockets and DNS (Landlock covers TCP only): nothing reaches the judge's listeners
+    A("network-by-other-protocols", "escape", NETWORK_OTHER_PROTOCOLS, message="cell {cell} raised PermissionError",
+      group="escape"),
+    # SysV IPC, the user keyring and shared temporary files outlive a grading's processes: refused, swept
+    A("state-outlives-grading", "escape", STATE_OUTLIVES_GRADING, message="cell {cell} raised PermissionError",
+      group="escape"),
+    # the process list and the grader's command line: /proc is private or closed
+    A("see-the-host", "escape", SEE_THE_HOST, message="cell {cell} raised PermissionError|cell {cell} raised LookupError",
+      group="escape"),
+    # the worker's folder once held an answer (sequence-memory's model): only generic code is copied now
+    A("alias-sandbox-model", "escape", ALIAS_SANDBOX_MODEL, "target", message="raised ModuleNotFoundError",
+      group="alias"),
+    # the model's init seed was a public function of a small grading seed, the notebook's generator then
+    # rebuilt the validation labels: seeds and data now come from the secret grading key
+    A("rebuild-hidden-data", "escape", REBUILD_HIDDEN_DATA, "target", base="reference", costs=True, training=True,
+      message="Validation accuracy"),
     # exhaustion: bounded by the cell timeout, the budget, the caps and the PID namespace
     A("100-MB-print", "exhaust", FLOOD, base="reference", costs=False, group="survive"),
     A("memory-beyond-the-cap", "exhaust", MEMORY, base="reference", costs=False, once=True),

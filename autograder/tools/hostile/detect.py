@@ -5,7 +5,6 @@ import ast
 import hashlib
 import importlib
 import os
-import pwd
 import re
 import time
 
@@ -75,6 +74,7 @@ def hidden_material(assignment_id, notebooks=None):
         for name, value in vars(module).items():
             if "SEED" in name and "CALIBRATION" not in name:
                 seeds.update(v for v in (value if isinstance(value, (list, tuple)) else [value]) if type(v) is int)
+        seeds.update(getattr(module, "GRADING_SEEDS", []) if hasattr(module, "GRADING_RUNS") else [])
     values.update(str(sub_seed(s, tag)) for s in seeds for tag in ["init"] + [f"epoch{e}" for e in range(1, 201)])
     values.update(str(v)[::-1] for v in list(values) + list(seeds) if str(v).isdigit() and len(str(v)) >= 6)
     for cell in notebooks["reference"].cells:
@@ -106,7 +106,7 @@ def _host_pid_namespace():
 
 class Watch:
     def __init__(self):
-        self.roots, self.namespaces, self.sent = [], set(), []
+        self.roots, self.namespaces, self.sent, self.uids = [], set(), [], []
 
     def factory(self, seed=0):
         return _WatchedWorker(self, seed=seed)
@@ -137,10 +137,7 @@ class Watch:
         reused, so only processes started before grading ended and not another grading's worker),
         the worker user's in the host namespace, and any with the marker or our scratch paths."""
         ended, deadline = time.time(), time.monotonic() + wait
-        try:
-            uid = pwd.getpwnam(isolation.WORKER_USER).pw_uid if os.geteuid() == 0 else None
-        except KeyError:
-            uid = None
+        uids = set(self.uids)  # the transient uids this watch's workers ran as
         host = _host_pid_namespace()
         with open("/proc/stat") as f:
             boot = next(int(l.split()[1]) for l in f if l.startswith("btime"))
@@ -163,7 +160,7 @@ class Watch:
                 named = marker in cmdline or any(r in cmdline for r in self.roots)
                 foreign = bool(_WORKER_SCRIPT.search(cmdline)) and not named  # another grading's worker
                 if named or (not foreign and started <= ended + 1 and (
-                        ns in self.namespaces or (owner == uid and ns == host))):
+                        ns in self.namespaces or (owner in uids and ns == host))):
                     found.append(f"{pid} {cmdline[:80]}")
             if not found or time.monotonic() > deadline:
                 return found
@@ -181,6 +178,8 @@ class _WatchedWorker(WorkerProcess):
         finally:
             if self.scratch is not None:
                 self.watch.roots.append(self.scratch.root)
+            if self.owner:
+                self.watch.uids.append(self.owner[0])
             if self.proc is not None:
                 try:
                     with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
@@ -193,6 +192,37 @@ class _WatchedWorker(WorkerProcess):
     def request(self, op, timeout, **fields):
         self.watch.sent.append((op, fields))
         return super().request(op, timeout, **fields)
+
+
+def _has_key(description):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    nr = {"x86_64": 249, "aarch64": 218}[os.uname().machine]  # request_key searches the user keyring too
+    if libc.syscall(ctypes.c_long(nr), b"user", description.encode(), None, ctypes.c_long(0)) >= 0:
+        os._exit(10)
+
+
+def leftover_state(ctx, uids):
+    """SysV IPC objects under the attacks' keys or owned by the grading uids, and keys named after
+    the marker in those uids' keyrings: what a later grading under the same uid could read."""
+    found = []
+    keys = {ctx.ipc_key + i for i in range(3)}
+    for kind, id_key in (("shm", "shmid"), ("msg", "msqid"), ("sem", "semid")):
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                header, *rows = f.read().splitlines()
+        except OSError:
+            continue
+        for row in rows:
+            values = dict(zip(header.split(), row.split()))
+            owner = {int(values.get("uid", -1)), int(values.get("cuid", -1))}
+            if int(values.get("key", 0)) in keys or owner & set(uids):
+                found.append(f"SysV {kind} {values.get(id_key)} (key {values.get('key')}, uid {values.get('uid')})")
+    if os.geteuid() == 0:
+        for uid in sorted(set(uids)):
+            if isolation.as_user((uid, uid), lambda: _has_key(ctx.marker), time.monotonic() + 10) == 10:
+                found.append(f"a key in the keyring of uid {uid}")
+    return found
 
 
 def tree_state(ctx=None, trees=None):
@@ -222,13 +252,10 @@ def changed_files(before, after, ctx, assignment_id):
     user owns what it creates; any other change is someone editing the kit while grading ran."""
     targets = set(ctx.decoys) | set(ctx.outside_paths()) | set(ctx.results_paths) | set(ctx.kit_files())
     targets |= set(ctx.secrets(assignment_id))
-    try:
-        uid = pwd.getpwnam(isolation.WORKER_USER).pw_uid
-    except KeyError:
-        uid = None
+    graders = range(isolation.UID_FIRST, isolation.UID_FIRST + isolation.UID_COUNT)
     attack, other = [], []
     for path in sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p)):
-        owned = os.path.lexists(path) and os.lstat(path).st_uid == uid
+        owned = os.path.lexists(path) and os.lstat(path).st_uid in graders
         mine = path in targets or ctx.marker in path or path.startswith(ctx.decoy_dir) or owned
         (attack if mine else other).append(path)
     return attack, other

@@ -14,7 +14,7 @@ from ...judge import isolation
 from ...judge import results as gradescope
 from ...judge.engine import Grading
 from .build import Submission
-from .detect import Watch, changed_files, find_leaks, hidden_material, tree_state, visible_text
+from .detect import Watch, changed_files, find_leaks, hidden_material, leftover_state, tree_state, visible_text
 
 SLACK = 10  # seconds past the budget that grading may take: stopping the worker, writing results.json
 MAX_RESULTS_BYTES = 200_000
@@ -31,6 +31,8 @@ class Outcome:
     error: str = ""          # the judge itself raised, or results.json did not validate
     unrelated: list = field(default_factory=list)  # kit files someone else changed meanwhile
     judge_growth: int = 0    # bytes the judge process's peak resident memory rose by during grading
+    sent: list = field(default_factory=list)       # what reached the judge's loopback listeners
+    state: list = field(default_factory=list)      # IPC objects and keys left for a later grading
 
     @property
     def score(self):
@@ -46,6 +48,7 @@ def measure(submission, ctx, material=None, workdir=None):
         path = submission.write(workdir)
         watch, before = Watch(), tree_state(ctx)
         peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        ctx.received()  # only what this grading sends counts
         started, error, results = time.monotonic(), "", None
         try:
             results = Grading(assignments.load(submission.assignment), worker_factory=watch.factory,
@@ -61,7 +64,8 @@ def measure(submission, ctx, material=None, workdir=None):
         leftover = watch.leftovers(ctx.marker)
         changed, unrelated = changed_files(before, tree_state(ctx), ctx, submission.assignment)
         leaks = find_leaks(visible_text(results), material, submission.text, watch.sent_values())
-        return Outcome(submission, results, seconds, leaks, changed, leftover, error, unrelated, judge_growth=growth)
+        return Outcome(submission, results, seconds, leaks, changed, leftover, error, unrelated, judge_growth=growth,
+                       sent=ctx.received(), state=leftover_state(ctx, watch.uids))
     finally:
         if own:
             shutil.rmtree(own, ignore_errors=True)
@@ -106,6 +110,8 @@ def problems(outcome, attack, honest):
     found += [f"leak: {l}" for l in outcome.leaks]
     found += [f"changed: {p}" for p in outcome.changed]
     found += [f"process left: {p}" for p in outcome.leftover]
+    found += [f"sent out: {p}" for p in outcome.sent]
+    found += [f"left for a later grading: {p}" for p in outcome.state]
     return found
 
 
