@@ -12,6 +12,8 @@ import traceback
 
 from ..authoring.assignment import Fail
 from . import results as gradescope
+from .isolation import SandboxUnsafe
+from .outcome import CellOutcome, CheckOutcome, GradingOutcome
 from .plan import notebook_text, plan
 from .probe import Probe
 from .redaction import kit_words, redact
@@ -20,7 +22,6 @@ from .worker_client import StudentError, WorkerLost, WorkerProcess, exception_sh
 
 MAX_NOTES_SHOWN = 5  # cell notes quoted with a question's first failing check
 MAX_SUMMARY_NOTES = 10  # skipped cells listed in the top-level output
-from .isolation import SandboxUnsafe
 
 LOST_MESSAGES = {
     "timeout": "did not finish within {limit:.0f} s (an infinite loop, a long sleep, or training far too large?)",
@@ -39,7 +40,7 @@ class Grading:
         self.worker_factory = lambda: worker_factory(seed=seed)
         self.worker = None
         self.done_cells = []  # exec steps that ran, replayed after a restart
-        self.cell_notes = {}  # cell index -> what went wrong in it
+        self.cell_notes = {}  # cell index -> (CellOutcome, what went wrong in it)
         self.tests, self.protection = [], {}
         self.secrets = set()  # plain values of hidden inputs sent to the student's code
         self.known = kit_words(assignment)  # words of the kit's own messages: never struck from them
@@ -72,7 +73,7 @@ class Grading:
                 pass
             except WorkerLost as e:  # a cell that passed before hangs now: drop it and go on
                 self.done_cells.remove(step)
-                self.cell_notes[step.cell] = f"cell {step.cell} {self._lost(e, self.cell_timeout)} when re-run"
+                self.cell_notes[step.cell] = (CellOutcome.SKIPPED, f"cell {step.cell} {self._lost(e, self.cell_timeout)} when re-run")
                 self.worker = None
                 return self._ensure_worker()
 
@@ -92,9 +93,9 @@ class Grading:
         try:
             self.worker.request("exec", self._timeout(self.cell_timeout), source=step.source, cell=step.cell)
         except StudentError as e:
-            self.cell_notes[step.cell] = self._cell_note(step, e.info)
+            self.cell_notes[step.cell] = (CellOutcome.RAISED, self._cell_note(step, e.info))
         except WorkerLost as e:
-            self.cell_notes[step.cell] = f"cell {step.cell} {self._lost(e, self.cell_timeout)}; it was skipped"
+            self.cell_notes[step.cell] = (CellOutcome.SKIPPED, f"cell {step.cell} {self._lost(e, self.cell_timeout)}; it was skipped")
             return
         self.done_cells.append(step)
 
@@ -114,7 +115,7 @@ class Grading:
 
     def run_checks(self, question, cells, note=""):
         """Run a question's checks; `note` (where it was checked, when not at its own cell) leads every message."""
-        notes = [self.cell_notes[c] for c in cells if c in self.cell_notes]
+        notes = [self.cell_notes[c][1] for c in cells if c in self.cell_notes]
         self.question_note = note
         shown = [False]  # a question's cell notes go with its first failing check only
 
@@ -131,41 +132,42 @@ class Grading:
             name = f"{question}: {check.name}"
             limit = min(check.timeout, self.check_timeout or check.timeout)
             if hung:
-                self._record(check, name, False, f"Not run: {hung}")
+                self._record(check, name, CheckOutcome.NOT_RUN, f"Not run: {hung}")
                 continue
             try:
                 self._ensure_worker()
                 check.fn(Probe(self.worker, self._timeout(limit), self.secrets))
             except BudgetExhausted:
-                self._record(check, name, False, f"Not checked: the submission used its whole time budget of {self.budget:.0f} s before this check.")
+                self._record(check, name, CheckOutcome.NOT_RUN, f"Not checked: the submission used its whole time budget of {self.budget:.0f} s before this check.")
             except Fail as e:
-                self._record(check, name, False, _with_notes(str(e), notes))
+                self._record(check, name, CheckOutcome.FAILED, _with_notes(str(e), notes))
             except WorkerLost as e:
                 what = self._lost(e, limit)
-                self._record(check, name, False, f"Your code {what} while this check ran it.")
+                self._record(check, name, CheckOutcome.FAILED, f"Your code {what} while this check ran it.")
                 if e.reason == "timeout":
                     hung = f"an earlier check of {question} found that your code {what}."
             except StudentError as e:  # the worker reported an error outside a Probe.call
-                self._record(check, name, False, _with_notes(f"Your code raised {e.type_shown()} while this check ran it.", notes))
-            except Exception as e:  # a reply the check could not read: the worker was tampered with
+                self._record(check, name, CheckOutcome.FAILED, _with_notes(f"Your code raised {e.type_shown()} while this check ran it.", notes))
+            except Exception as e:  # replies are validated before use, so this is the check's own bug
                 # the channel is still in step (a whole reply was read), so the worker goes on; the
-                # traceback is for the instructor, in case it is the check's own bug
-                print(f"{name}: the check raised {type(e).__name__}", file=sys.stderr)
+                # traceback is for the instructor, and the outcome lets grade-all count kit errors
+                print(f"rnnkit: kit error in check {name!r}: {type(e).__name__}", file=sys.stderr)
                 traceback.print_exc(file=sys.stderr)
-                self._record(check, name, False, f"The grader could not read the answer of your code ({type(e).__name__}); "
-                             "your notebook may have changed the grading process's internals. Undo that and submit again; "
-                             "if it persists, tell your instructor.")
+                self._record(check, name, CheckOutcome.KIT_ERROR,
+                             "The grader could not check this part (an internal error of the grader, reported to "
+                             "the course staff). This is not a judgement of your work.")
             else:
-                self._record(check, name, True, "Passed.")
+                self._record(check, name, CheckOutcome.PASSED, "Passed.")
 
     def _redact(self, text):
         """Strike hidden inputs the submission does not itself contain from a message."""
         return redact(text, {v for v in self.secrets if v.lower() not in self.known})
 
-    def _record(self, check, name, passed, message):
+    def _record(self, check, name, outcome, message):
         note = getattr(self, "question_note", "")
         message = self._redact((note + "\n" if note else "") + message)
-        self.tests.append(gradescope.test_entry(name, check.points if passed else 0, check.points, message, check.visible))
+        score = check.points if outcome is CheckOutcome.PASSED else 0
+        self.tests.append(gradescope.test_entry(name, score, check.points, message, check.visible, outcome))
 
     def _stop_worker(self):
         if self.worker is not None:
@@ -187,7 +189,7 @@ class Grading:
                     try:
                         self.run_cell(step)
                     except BudgetExhausted:
-                        self.cell_notes[step.cell] = f"cell {step.cell} was not run: the time budget was used up"
+                        self.cell_notes[step.cell] = (CellOutcome.NOT_RUN, f"cell {step.cell} was not run: the time budget was used up")
                     cells_since_check.append(step.cell)
                 else:
                     self.run_checks(step.question, cells_since_check, step.note)
@@ -197,7 +199,7 @@ class Grading:
         elapsed = time.monotonic() - started
         total = gradescope.exact_sum(self.assignment.questions.values())
         output = gradescope.score_line(self.assignment.title, self.tests, total)
-        skipped = [n for n in self.cell_notes.values() if "skipped" in n or "not run" in n]
+        skipped = [text for kind, text in self.cell_notes.values() if kind is not CellOutcome.RAISED]
         if skipped:
             output += "\n" + "\n".join(skipped[:MAX_SUMMARY_NOTES])
             if len(skipped) > MAX_SUMMARY_NOTES:
@@ -213,10 +215,12 @@ def grade_or_report(assignment, path, **options):
         return Grading(assignment, **options).grade(path)
     except SandboxUnsafe as e:  # refused before any student code ran: the instructor must act
         print(f"rnnkit: {e}", file=sys.stderr)
-        return gradescope.error_results(str(e), assignment.questions, time.monotonic() - started)
+        return gradescope.error_results(str(e), assignment.questions, time.monotonic() - started,
+                                        GradingOutcome.REFUSED)
     except Exception:
         traceback.print_exc()
-        return gradescope.error_results(gradescope.KIT_FAILURE_MESSAGE, assignment.questions, time.monotonic() - started)
+        return gradescope.error_results(gradescope.KIT_FAILURE_MESSAGE, assignment.questions, time.monotonic() - started,
+                                        GradingOutcome.KIT_ERROR)
 
 
 JUDGE_MEMORY_BYTES = 3 << 30  # the judge's own address space; its measured peak is 0.86 GB (README)

@@ -23,6 +23,8 @@ import re
 import tempfile
 from decimal import Decimal
 
+from .outcome import CheckOutcome, GradingOutcome, check_outcome
+
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 MAX_TEST_OUTPUT = 8_000  # characters of one check's message
 MAX_OUTPUT = 40_000  # characters of the top-level output
@@ -57,10 +59,13 @@ def exact_sum(values):
     return float(sum((_decimal(v) for v in values), Decimal(0)).quantize(_QUANTUM))
 
 
-def test_entry(name, score, max_score, output, visible):
+def test_entry(name, score, max_score, output, visible, outcome=None):
+    """One check's entry; `outcome` (a CheckOutcome) defaults to passed/failed by the score."""
+    outcome = outcome or (CheckOutcome.PASSED if score >= max_score else CheckOutcome.FAILED)
     return {"name": clean(name, MAX_NAME), "score": points(score), "max_score": points(max_score),
             "output": clean(output, MAX_TEST_OUTPUT), "visibility": "visible" if visible else "after_published",
-            "status": "passed" if score >= max_score else "failed"}
+            "status": "passed" if outcome is CheckOutcome.PASSED else "failed",
+            "extra_data": {"outcome": outcome.value}}
 
 
 def hides_total(tests):
@@ -86,11 +91,10 @@ def reveals_total(results):
     return re.search(pattern, results["output"]) is not None
 
 
-def build(tests, output, execution_time, extra=None):
+def build(tests, output, execution_time, extra=None, outcome=GradingOutcome.GRADED):
     results = {"score": exact_sum(t["score"] for t in tests), "execution_time": round(execution_time, 2),
-               "output": clean(output, MAX_OUTPUT), "stdout_visibility": "hidden", "tests": tests}
-    if extra:
-        results["extra_data"] = extra
+               "output": clean(output, MAX_OUTPUT), "stdout_visibility": "hidden", "tests": tests,
+               "extra_data": {**(extra or {}), "outcome": outcome.value}}
     return bounded(results)
 
 
@@ -109,10 +113,12 @@ KIT_FAILURE_MESSAGE = ("The autograder itself failed while grading this submissi
                        "Please tell the course staff.")
 
 
-def error_results(message, questions, execution_time=0.0):
-    """Zero on every question with one clear message: the submission could not be graded."""
-    tests = [test_entry(f"{qid}: not graded", 0, points, message, True) for qid, points in questions.items()]
-    return build(tests, message, execution_time)
+def error_results(message, questions, execution_time=0.0, outcome=GradingOutcome.NOT_GRADABLE):
+    """Zero on every question with one clear message: the submission could not be graded
+    (`outcome` says why: the submission, the machine or the kit)."""
+    tests = [test_entry(f"{qid}: not graded", 0, points, message, True, CheckOutcome.NOT_RUN)
+             for qid, points in questions.items()]
+    return build(tests, message, execution_time, outcome=outcome)
 
 
 def validate(results):
@@ -162,11 +168,18 @@ def per_question(results):
             for qid, tests in grouped.items()}
 
 
+def _marked(test):
+    """A failing test's first line, marked when it was not a verdict on the student's code."""
+    outcome = check_outcome(test)
+    mark = f"[{outcome.value}] " if outcome in (CheckOutcome.NOT_RUN, CheckOutcome.KIT_ERROR) else ""
+    return mark + test["output"].splitlines()[0]
+
+
 def summary_table(results):
     """A per-question table for the terminal: ASCII-safe whatever the messages hold."""
     lines = [f"{'question':<10}{'score':>8}{'max':>6}  first failure"]
     for qid, (score, max_score) in per_question(results).items():
-        failure = next((t["output"].splitlines()[0] for t in results["tests"]
+        failure = next((_marked(t) for t in results["tests"]
                         if t["name"].startswith(qid + ":") and t["score"] < t["max_score"] and t["output"]), "")
         lines.append(f"{qid:<10}{score:>8.2f}{max_score:>6g}  {failure[:90]}")
     total = exact_sum(t["max_score"] for t in results["tests"])

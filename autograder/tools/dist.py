@@ -26,6 +26,7 @@ import zipfile
 from .. import assignments
 from ..judge import grading_key, results
 from ..judge.isolation import WORKER_USER
+from ..judge.outcome import GradingOutcome
 from ..paths import PACKAGE_DIR, ROOT, package_name
 
 KIT_ROOT = ROOT
@@ -226,7 +227,7 @@ def setup_sh(torch_version):
 
 def fallback_results(assignment):
     """Zero on each question, saying grading did not finish: valid Gradescope JSON."""
-    fallback = results.error_results(FALLBACK_MESSAGE, assignment.questions)
+    fallback = results.error_results(FALLBACK_MESSAGE, assignment.questions, outcome=GradingOutcome.NOT_FINISHED)
     results.validate(fallback)
     return fallback
 

@@ -11,6 +11,8 @@ import re
 import statistics
 from collections import Counter, defaultdict
 
+from ...judge.outcome import CheckOutcome, check_outcome
+
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
@@ -21,6 +23,8 @@ def normalise_message(message):
 
 
 def _failures(rows, questions, top):
+    """{question: [(normalised message, count)]}, most frequent first; a check the kit could not run
+    or that failed by the kit's own error is counted under its outcome, not its message."""
     counts = defaultdict(Counter)
     for row in rows:
         try:
@@ -32,7 +36,9 @@ def _failures(rows, questions, top):
         for t in tests:
             qid = t["name"].split(":", 1)[0]
             if t["score"] < t["max_score"]:
-                key = (qid, normalise_message(t["output"]))
+                outcome = check_outcome(t)
+                key = (qid, f"[{outcome.value}: not a verdict on the student's code]"
+                       if outcome in (CheckOutcome.NOT_RUN, CheckOutcome.KIT_ERROR) else normalise_message(t["output"]))
                 if key not in seen:
                     seen.add(key)
                     counts[qid][key[1]] += 1

@@ -24,6 +24,7 @@ import time
 from ... import assignments
 from ...judge import isolation, results
 from ...judge.engine import grade_or_report, limit_judge_memory
+from ...judge.outcome import GradingOutcome, grading_outcome
 from ...judge.worker_client import WorkerProcess
 from ...paths import PACKAGE_DIR, package_name
 from .discover import content_hash
@@ -62,10 +63,9 @@ def default_jobs():
         return max(1, os.cpu_count() or 1)
 
 
-def is_error(outcome):
-    """True for results that are not a grading (engine's error_results: every test 'not graded')."""
-    tests = outcome.get("tests") or []
-    return bool(tests) and all(t["name"].endswith(": not graded") for t in tests)
+# What went wrong, by the grading's recorded outcome ("" for a grading): the gradebook's error kind.
+ERROR_KIND = {GradingOutcome.GRADED: "", GradingOutcome.NOT_GRADABLE: "submission", GradingOutcome.REFUSED: "kit",
+              GradingOutcome.KIT_ERROR: "kit", GradingOutcome.NOT_FINISHED: "kit"}
 
 
 # -- the grading process ---------------------------------------------------------------------
@@ -280,11 +280,9 @@ def _finish(assignment, sub, key, digest, version, out_dir, seconds, exitcode, t
         message = (f"The grading process stopped unexpectedly (exit code {exitcode}). This is not a grade of "
                    "your work; the course staff will look at it.")
     else:
-        kind = "submission" if is_error(outcome) else ""
-        if kind and outcome["output"].startswith(results.KIT_FAILURE_MESSAGE):
-            kind = "kit"
+        kind = ERROR_KIND[grading_outcome(outcome)]
     if kind in ("timeout", "crash"):
-        outcome = results.error_results(message, assignment.questions, seconds)
+        outcome = results.error_results(message, assignment.questions, seconds, GradingOutcome.NOT_FINISHED)
         results.write(outcome, res_path)
     meta = {"id": sub.id, "key": key, "content_sha256": digest, "kit_version": version, "source": sub.source,
             "path": os.path.abspath(sub.path), "submitters": sub.submitters, "status": "error" if kind else "graded",

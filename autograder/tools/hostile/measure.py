@@ -13,6 +13,7 @@ from ... import assignments
 from ...judge import isolation
 from ...judge import results as gradescope
 from ...judge.engine import Grading
+from ...judge.outcome import CheckOutcome, GradingOutcome, check_outcome, grading_outcome
 from .build import Submission
 from .detect import Watch, changed_files, find_leaks, hidden_material, leftover_state, tree_state, visible_text
 
@@ -101,8 +102,9 @@ def problems(outcome, attack, honest):
     if outcome.judge_growth > MAX_JUDGE_GROWTH:
         found.append(f"the judge's memory grew by {outcome.judge_growth / (1 << 30):.1f} GiB")
     text = visible_text(outcome.results)
-    if gradescope.KIT_FAILURE_MESSAGE in text:
-        found.append("the student is told the kit failed")
+    if grading_outcome(outcome.results) is GradingOutcome.KIT_ERROR or any(
+            check_outcome(t) is CheckOutcome.KIT_ERROR for t in outcome.results.get("tests", [])):
+        found.append("the kit failed (a kit error recorded in results.json)")
     cell = outcome.submission.first_cells.get(attack.name)
     fragments = [m.replace("{cell}", str(cell)) for m in attack.message.split("|")] if attack.message else [honest_fragment(honest)]
     if not any(f in text for f in fragments):
