@@ -75,3 +75,19 @@ def derive(label):
 def derive_seed(label):
     """A secret non-negative 63-bit integer for `label`."""
     return int.from_bytes(derive(label)[:8], "little") >> 1
+
+
+GRADING_RUNS, CALIBRATION_RUNS = 2, 20  # calibration covers the grading seeds, plus 18 more
+
+
+def seed_attributes(assignment_id, grading_runs=GRADING_RUNS, calibration_runs=CALIBRATION_RUNS):
+    """A module-level __getattr__ for a training protocol: GRADING_SEEDS and CALIBRATION_SEEDS
+    derived from this key on first use (the key is read only when a seed is needed)."""
+    def seeds(name):
+        if name == "GRADING_SEEDS":
+            return [derive_seed(f"{assignment_id}/grading/{i}") for i in range(grading_runs)]
+        if name == "CALIBRATION_SEEDS":
+            extra = [derive_seed(f"{assignment_id}/calibration/{i}") for i in range(calibration_runs - grading_runs)]
+            return seeds("GRADING_SEEDS") + extra
+        raise AttributeError(name)
+    return seeds

@@ -107,16 +107,6 @@ def passes(outcome):
     return outcome.val_acc >= VAL_THRESHOLD and outcome.train_acc < TRAIN_ACC_LIMIT
 
 
-# Grading and calibration seeds come from the secret grading key (autograder/judge/grading_key.py): read
-# as module attributes (protocol.GRADING_SEEDS), derived on first use. Calibration covers the
-# grading seeds this key derives, plus 18 more.
-GRADING_RUNS, CALIBRATION_RUNS = 2, 20
-
-
-def __getattr__(name):
-    if name == "GRADING_SEEDS":
-        return [grading_key.derive_seed(f"{ID}/grading/{i}") for i in range(GRADING_RUNS)]
-    if name == "CALIBRATION_SEEDS":
-        extra = [grading_key.derive_seed(f"{ID}/calibration/{i}") for i in range(CALIBRATION_RUNS - GRADING_RUNS)]
-        return __getattr__("GRADING_SEEDS") + extra
-    raise AttributeError(name)
+# Grading and calibration seeds come from the secret grading key: protocol.GRADING_SEEDS and
+# protocol.CALIBRATION_SEEDS, derived on first use (autograder/judge/grading_key.py).
+__getattr__ = grading_key.seed_attributes(ID)

@@ -347,29 +347,12 @@ def _check_last_states(w, kind):
     raise Fail("The final hidden states differ from running each sequence through the RNN on its own.")
 
 
-@check("q7", "last_hidden_states, equal lengths", 1, visible=True)
-def q7_equal(w):
-    _check_last_states(w, "equal")
-
-
-@check("q7", "last_hidden_states, different lengths sorted longest first", 1)
-def q7_sorted(w):
-    _check_last_states(w, "sorted")
-
-
-@check("q7", "last_hidden_states, different lengths in any order", 1)
-def q7_unsorted(w):
-    _check_last_states(w, "unsorted")
-
-
-@check("q7", "last_hidden_states, an RNN with several layers", 0.5)
-def q7_layers(w):
-    _check_last_states(w, "layers")
-
-
-@check("q7", "last_hidden_states, an RNN built with batch_first=True", 0.5)
-def q7_batch_first(w):
-    _check_last_states(w, "batch_first")
+Q7_CHECKS = [("equal", "equal lengths", 1), ("sorted", "different lengths sorted longest first", 1),
+             ("unsorted", "different lengths in any order", 1), ("layers", "an RNN with several layers", 0.5),
+             ("batch_first", "an RNN built with batch_first=True", 0.5)]
+for _kind, _what, _weight in Q7_CHECKS:
+    check("q7", f"last_hidden_states, {_what}", _weight, visible=_kind == "equal")(
+        lambda w, kind=_kind: _check_last_states(w, kind))
 
 
 # -- q8: practice questions -----------------------------------------------------------------------------
