@@ -14,14 +14,15 @@ import sys
 def grade_command(args):
     """Grade one submission; results.json is written whatever happens, then exit 0."""
     from . import assignments, results
-    from .engine import grade_or_report, limit_judge_memory
+    from .engine import grade_or_report, limit_judge_memory, process_started
     try:
         assignment = assignments.load(args.assignment)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     limit_judge_memory()  # run_autograder grades through this command too
-    outcome = grade_or_report(assignment, args.submission, cell_timeout=args.cell_timeout, budget=args.budget)
+    outcome = grade_or_report(assignment, args.submission, cell_timeout=args.cell_timeout, budget=args.budget,
+                              started=process_started())
     results.write(outcome, args.output)
     try:
         print(results.summary_table(outcome))

@@ -83,6 +83,40 @@ def test_a_worker_that_stops_reading_cannot_hang_the_judge(tmp_path):
     assert "did not finish" in all_text(results)
 
 
+def test_a_closed_channel_from_a_live_worker_cannot_hang_the_judge():
+    """The worker closed its reply pipe and sleeps on (where no PID namespace's `unshare` parent
+    keeps a copy of the pipe open, the judge reads end-of-file while the worker lives)."""
+    import threading
+    from autograder.worker_client import WorkerLost, WorkerProcess
+    r, w = os.pipe()
+    os.close(w)
+    worker = WorkerProcess()
+    worker.proc = subprocess.Popen(["sleep", "600"], start_new_session=True)
+    worker.from_worker, worker.to_worker = r, os.open(os.devnull, os.O_WRONLY)
+    worker.owner, worker.reader = None, threading.Thread(target=lambda: None)
+    worker.reader.start()
+    outcome = []
+    thread = threading.Thread(target=lambda: outcome.append(_catch(lambda: worker._receive(1, time.monotonic() + 5))),
+                              daemon=True)
+    started = time.monotonic()
+    thread.start()
+    thread.join(20)
+    try:
+        assert not thread.is_alive(), "the judge waited on a worker that closed its channel"
+        assert isinstance(outcome[0], WorkerLost) and time.monotonic() - started < 10
+    finally:
+        if worker.proc is not None:
+            worker.proc.kill()
+            worker.proc.wait()
+
+
+def _catch(action):
+    try:
+        return action()
+    except Exception as e:
+        return e
+
+
 # -- 2. replies are data to validate --------------------------------------------------------------
 def test_a_reply_nested_deeper_than_the_recursion_limit_is_a_wire_error():
     r, w = os.pipe()

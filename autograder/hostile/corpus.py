@@ -196,7 +196,7 @@ CORPUS = [
     A("lone-surrogates", "broken", ODD_TEXT, message="cell {cell} raised ValueError", once=True),
     Attack("many-raising-cells", "exhaust", files=_many_errors, message="raised ValueError", once=True),
     Attack("stash-with-every-word-in-the-notebook", "escape", (("setup", SPY + EVERY_WORD), ("last-check", LEAK_LATER)),
-           base="reference", message="grader inputs", costs=True, group="stash"),
+           base="reference", message="grader inputs", costs=True),  # not in "stash": one spy per notebook
     A("exception-class-named-by-the-inputs", "escape", EXCEPTION_NAMED_BY_INPUTS, "target", base="reference",
       costs=True, message="an exception class defined in your notebook"),
     # broken input: the reference damaged or packed wrongly; a clear message, never a crash
