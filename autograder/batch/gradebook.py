@@ -25,7 +25,7 @@ def fields(questions):
 
 def write_grades(rows, questions, path):
     """grades.csv; `questions` is the assignment's {qid: points} (column order)."""
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with open(path, "w", newline="", encoding="utf-8", errors="replace") as f:
         writer = csv.writer(f)
         writer.writerow(fields(questions))
         for row in sorted(rows, key=lambda r: r["id"]):
@@ -36,7 +36,7 @@ def write_grades(rows, questions, path):
 
 
 def write_canvas(rows, title, path):
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with open(path, "w", newline="", encoding="utf-8", errors="replace") as f:
         writer = csv.writer(f)
         writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", title])
         for row in sorted(rows, key=lambda r: r["id"]):
@@ -68,7 +68,7 @@ def merge(paths, out_path):
                 raise ValueError(f"{path}: columns differ from the first shard's")
             header = head
             rows += list(reader)
-    with open(out_path, "w", newline="", encoding="utf-8") as f:
+    with open(out_path, "w", newline="", encoding="utf-8", errors="replace") as f:
         writer = csv.writer(f)
         writer.writerow(header)
         writer.writerows(sorted(rows, key=lambda r: (r[-1], r[0])))
