@@ -94,7 +94,7 @@ BROKEN_FILES = {  # name: (files from (student json, reference json), what the s
     "zip-without-notebook": (lambda s, r: {"submission.zip": zip_bytes({"README.txt": "hi"})}, "no .ipynb"),
     "zip-with-two-notebooks": (lambda s, r: {"submission.zip": zip_bytes({"a.ipynb": r, "b.ipynb": r})}, "2 notebooks"),
     "notebook-of-another-assignment": (_other_assignment, "belongs to the assignment"),
-    "zip-bomb": (lambda s, r: {"submission.zip": zip_bomb()}, "could not be read|larger than 50 MB"),
+    "zip-bomb": (lambda s, r: {"submission.zip": zip_bomb(2 << 30)}, "could not be read|larger than 50 MB"),
     "notebook-nested-too-deep": (lambda s, r: {"deep.ipynb": ('{"cells": [], "metadata": ' + "[" * 100_000
                                                               + "]" * 100_000 + "}").encode()}, "nested"),
     "link-in-the-submission-folder": (lambda s, r: {"rnn-notebook.ipynb": Link("$solution")}, "symbolic link"),
