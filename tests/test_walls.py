@@ -83,6 +83,40 @@ def test_a_worker_that_stops_reading_cannot_hang_the_judge(tmp_path):
     assert "did not finish" in all_text(results)
 
 
+def test_a_closed_channel_from_a_live_worker_cannot_hang_the_judge():
+    """The worker closed its reply pipe and sleeps on (where no PID namespace's `unshare` parent
+    keeps a copy of the pipe open, the judge reads end-of-file while the worker lives)."""
+    import threading
+    from autograder.worker_client import WorkerLost, WorkerProcess
+    r, w = os.pipe()
+    os.close(w)
+    worker = WorkerProcess()
+    worker.proc = subprocess.Popen(["sleep", "600"], start_new_session=True)
+    worker.from_worker, worker.to_worker = r, os.open(os.devnull, os.O_WRONLY)
+    worker.owner, worker.reader = None, threading.Thread(target=lambda: None)
+    worker.reader.start()
+    outcome = []
+    thread = threading.Thread(target=lambda: outcome.append(_catch(lambda: worker._receive(1, time.monotonic() + 5))),
+                              daemon=True)
+    started = time.monotonic()
+    thread.start()
+    thread.join(20)
+    try:
+        assert not thread.is_alive(), "the judge waited on a worker that closed its channel"
+        assert isinstance(outcome[0], WorkerLost) and time.monotonic() - started < 10
+    finally:
+        if worker.proc is not None:
+            worker.proc.kill()
+            worker.proc.wait()
+
+
+def _catch(action):
+    try:
+        return action()
+    except Exception as e:
+        return e
+
+
 # -- 2. replies are data to validate --------------------------------------------------------------
 def test_a_reply_nested_deeper_than_the_recursion_limit_is_a_wire_error():
     r, w = os.pipe()
@@ -229,13 +263,53 @@ def test_grade_all_writes_its_report_whatever_the_text(tmp_path):
     folder = tmp_path / "submissions"
     folder.mkdir()
     nbformat.write(notebook("import torch\n", SURROGATE), str(folder / "odd.ipynb"))
+    nbformat.write(notebook("x = 1\n"), os.fsdecode(os.path.join(os.fsencode(folder), b"caf\xe9.ipynb")))  # not UTF-8
+    os.mkfifo(folder / "pipe.ipynb")  # a FIFO among the submissions must not block the batch
     out = tmp_path / "graded"
     done = subprocess.run([sys.executable, "-m", "autograder", "grade-all", "rnn-basics", str(folder), "-o", str(out),
                            "-j", "1", "--budget", "60", "--cell-timeout", "10"], cwd=ROOT, capture_output=True,
                           timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "odd" in (out / "grades.csv").read_text(encoding="utf-8")
+    grades = (out / "grades.csv").read_text(encoding="utf-8")
+    assert "odd" in grades and "caf" in grades
     assert (out / "report.md").read_text(encoding="utf-8").strip()
+
+
+def test_the_command_line_caps_the_judge_memory():
+    code = ("import resource; from autograder.engine import limit_judge_memory, JUDGE_MEMORY_BYTES; limit_judge_memory(); "
+            "print(resource.getrlimit(resource.RLIMIT_AS)[0] == JUDGE_MEMORY_BYTES)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "True", done.stderr[-2000:]
+    cli = open(os.path.join(ROOT, "autograder", "cli.py")).read()
+    assert "limit_judge_memory()" in cli
+
+
+FORGED_STRUCTURE = r'''
+import gc, sys
+_wire = sys.modules["wire"]
+_worker = next(o for o in gc.get_objects() if type(o).__name__ == "Worker")
+_handle = _worker.handle
+_RNN = {"input_size": 8, "hidden_size": 16, "num_layers": 1, "batch_first": True, "dropout": 0.0, "bidirectional": False}
+_MODULES = [["", "RNNPredictor", {}], ["embedding", "Embedding", {"num_embeddings": 10, "embedding_dim": 8}],
+            ["rnn", "RNN", _RNN], ["lstm", "LSTM", _RNN], ["fc", "Linear", {"in_features": 16, "out_features": 10}]]
+def _forged(request):  # the description of a small RNN model, whatever the class holds
+    if request.get("op") == "session" and request.get("method") == "new_model":
+        return {"value": _wire.encode({"n_params": 666, "training": True, "modules": _MODULES})}
+    if request.get("op") == "session" and request.get("method") == "forward_shape":
+        return {"value": _wire.encode([3, 4, 10])}
+    return _handle(request)
+_worker.handle = _forged
+'''
+
+
+def test_a_forged_structure_description_earns_no_structure_point(tmp_path, published):
+    student, _ = published("sequence-memory")
+    index = next(i for i, c in enumerate(student.cells) if c.cell_type == "code" and "import torch" in c.source)
+    student.cells.insert(index + 1, nbformat.v4.new_code_cell(FORGED_STRUCTURE))
+    path = write_notebook(tmp_path, student, "sequence-memory.ipynb")
+    outcome = grade_or_report(assignments.load("sequence-memory"), str(path), cell_timeout=20, budget=90)
+    structure = [t for t in outcome["tests"] if "contains an nn.RNN" in t["name"] or "an nn.LSTM, small" in t["name"]]
+    assert len(structure) == 2 and all(t["score"] == 0 for t in structure), [(t["name"], t["output"]) for t in structure]
 
 
 # -- 6. output is bounded ---------------------------------------------------------------------------------

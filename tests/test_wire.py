@@ -54,3 +54,31 @@ def test_framing_roundtrip_timeout_and_size_limit():
         wire.recv(r)
     os.close(w)
     os.close(r)
+
+
+def test_json_depth_is_read_from_the_bytes_strings_and_escapes_aside():
+    assert wire.json_depth(b'{"a": [1, [2, {"b": "]]]}}}[[[[\\"[["}]]}') == 4
+    assert wire.json_depth(b"[" * 500 + b"]" * 500) == 500
+    assert wire.json_depth(b'"\\\\"') == 0  # an escaped backslash ends the string
+
+
+@pytest.mark.parametrize("text", [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 5000 + b"1" + b"}" * 5000])
+def test_loads_bounded_refuses_deep_text_before_parsing_it(text):
+    with pytest.raises(ValueError):
+        wire.loads_bounded(text)
+
+
+@pytest.mark.parametrize("bad", [
+    {"$tensor": {"dtype": "float32", "shape": [1] * 9, "data": "AACAPw=="}},
+    {"$tensor": {"dtype": "float32", "shape": [1 << 20, 1 << 20], "data": ""}},
+    {"$tensor": {"dtype": "uint8", "shape": [2], "data": "not base64!"}},
+    {"$tensor": {"dtype": "uint8", "shape": [2], "data": 5}},
+])
+def test_tensors_are_bounded_before_they_are_built(bad):
+    with pytest.raises(wire.WireError):
+        wire.decode(bad)
+
+
+def test_opaque_fields_of_the_wrong_type_are_dropped():
+    back = wire.decode({"$repr": {"type": ["x"], "repr": {"y": 1}}})
+    assert back.type_name == "?" and back.text == ""

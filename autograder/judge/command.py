@@ -15,10 +15,11 @@ def command(args):
     """Exit 0 whenever results.json was written, whatever the submission did."""
     from .. import assignments
     from . import results
-    from .engine import grade_or_report, limit_judge_memory
+    from .engine import grade_or_report, limit_judge_memory, process_started
     assignment = assignments.load(args.assignment)
     limit_judge_memory()  # run_autograder grades through this command too
-    outcome = grade_or_report(assignment, args.submission, cell_timeout=args.cell_timeout, budget=args.budget)
+    outcome = grade_or_report(assignment, args.submission, cell_timeout=args.cell_timeout, budget=args.budget,
+                              started=process_started())
     results.write(outcome, args.output)
     try:
         print(results.summary_table(outcome))

@@ -6,6 +6,7 @@ When a cell hangs or kills the worker, the worker is restarted and the cells bef
 again (without the culprit), so an infinite loop costs its own question, not the whole run.
 A time budget bounds the whole submission. Grades are decided here and nowhere else.
 """
+import os
 import sys
 import time
 import traceback
@@ -32,12 +33,13 @@ LOST_MESSAGES = {
 
 class Grading:
     def __init__(self, assignment, seed=0, cell_timeout=None, budget=None, check_timeout=None,
-                 worker_factory=WorkerProcess):
+                 worker_factory=WorkerProcess, started=None):
         self.assignment = assignment
         self.cell_timeout = cell_timeout or assignment.cell_timeout
         self.check_timeout = check_timeout  # caps every check's own timeout when given
         self.budget = budget or assignment.budget
         self.worker_factory = lambda: worker_factory(seed=seed)
+        self.started = started  # a time.monotonic() the budget counts from (default: when grade() starts)
         self.worker = None
         self.done_cells = []  # exec steps that ran, replayed after a restart
         self.cell_notes = {}  # cell index -> (CellOutcome, what went wrong in it)
@@ -176,7 +178,7 @@ class Grading:
 
     def grade(self, path):
         started = time.monotonic()
-        self.deadline = started + self.budget
+        self.deadline = min(started, self.started or started) + self.budget
         try:
             notebook = read_notebook(path, self.assignment.id)
             steps = plan(notebook, list(self.assignment.questions))
@@ -224,6 +226,20 @@ def grade_or_report(assignment, path, **options):
 
 
 JUDGE_MEMORY_BYTES = 3 << 30  # the judge's own address space; its measured peak is 0.86 GB (README)
+
+
+def process_started():
+    """When this process started, as a time.monotonic() value (now, where /proc cannot tell): the
+    command line counts the budget from there, so its imports count against it too."""
+    try:
+        with open("/proc/self/stat") as f:
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        age = uptime - ticks / os.sysconf("SC_CLK_TCK")
+        return time.monotonic() - max(0.0, min(age, 3600.0))
+    except (OSError, ValueError, IndexError):
+        return time.monotonic()
 
 
 def limit_judge_memory(limit=JUDGE_MEMORY_BYTES):

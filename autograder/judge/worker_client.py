@@ -175,8 +175,12 @@ class WorkerProcess:
         except (wire.WireError, OSError, RecursionError, MemoryError) as e:
             self.stop()
             raise WorkerLost("protocol", str(e)[:200]) from None
-        if reply is None:
-            code = self.proc.wait() if self.proc else None
+        if reply is None:  # the channel closed: the worker died, or closed it and lives on
+            try:
+                code = self.proc.wait(timeout=max(0.0, min(2.0, deadline - time.monotonic()))) if self.proc else None
+            except subprocess.TimeoutExpired:
+                self.stop()
+                raise WorkerLost("protocol", "it closed the grader's channel") from None
             self.stop()
             raise WorkerLost("crashed", _describe_exit(code))
         if reply.get("id") != expected_id:

@@ -13,6 +13,7 @@ Ids are made file-safe and unique; they name `results/<id>.json`.
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 
 import yaml
@@ -193,7 +194,7 @@ def content_hash(path):
             dirs.sort()
             for name in sorted(files):
                 full = os.path.join(root, name)
-                digest.update(os.path.relpath(full, path).encode() + b"\0")
+                digest.update(os.fsencode(os.path.relpath(full, path)) + b"\0")
                 _update_file(digest, full)
     else:
         _update_file(digest, path)
@@ -201,9 +202,21 @@ def content_hash(path):
 
 
 def _update_file(digest, path):
+    """Hash a regular file's bytes; a link or special file (a FIFO would block) is hashed by kind."""
     try:
-        with open(path, "rb") as f:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as e:
+        digest.update(f"unreadable: {e.strerror}".encode("utf-8", "replace"))
+        return
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            digest.update(b"not a regular file")
+            return
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 digest.update(chunk)
     except OSError as e:
-        digest.update(f"unreadable: {e}".encode())
+        digest.update(f"unreadable: {e.strerror}".encode("utf-8", "replace"))
+    finally:
+        os.close(fd)

@@ -52,7 +52,7 @@ def fields(questions):
 
 def write_grades(rows, questions, path):
     """grades.csv; `questions` is the assignment's {qid: points} (column order)."""
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with open(path, "w", newline="", encoding="utf-8", errors="replace") as f:
         writer = csv.writer(f)
         writer.writerow(fields(questions))
         for row in sorted(rows, key=lambda r: r["id"]):
@@ -64,7 +64,7 @@ def write_grades(rows, questions, path):
 
 def write_canvas(rows, column, path):
     """grades-canvas.csv, its score column named `column`; rows without an identity left out."""
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with open(path, "w", newline="", encoding="utf-8", errors="replace") as f:
         writer = csv.writer(f)
         writer.writerow([*CANVAS_IDENTITY, column])
         for row in sorted(rows, key=lambda r: r["id"]):
@@ -97,7 +97,7 @@ def merge(paths, out_path):
                 raise ValueError(f"{path}: columns differ from the first shard's")
             header = head
             rows += list(reader)
-    with open(out_path, "w", newline="", encoding="utf-8") as f:
+    with open(out_path, "w", newline="", encoding="utf-8", errors="replace") as f:
         writer = csv.writer(f)
         writer.writerow(header)
         writer.writerows(sorted(rows, key=lambda r: (r[-1], r[0])))

@@ -167,6 +167,6 @@ def write_report(rows, assignment, out_dir, pairs=(), top=5, slowest=10, note=""
     else:
         lines.append("None found.")
     path = os.path.join(out_dir, "report.md")
-    with open(path, "w", encoding="utf-8") as f:
+    with open(path, "w", encoding="utf-8", errors="replace") as f:
         f.write("\n".join(lines) + "\n")
     return path

@@ -151,7 +151,7 @@ FIELDS = ["submission_a", "submission_b", "similarity", "distinctive_jaccard", "
 
 
 def write_csv(pairs, path):
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with open(path, "w", newline="", encoding="utf-8", errors="replace") as f:
         writer = csv.writer(f)
         writer.writerow(FIELDS)
         for p in pairs:

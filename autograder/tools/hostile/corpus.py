@@ -96,7 +96,7 @@ BROKEN_FILES = {  # name: (files from (student json, reference json), what the s
     "zip-without-notebook": (lambda s, r: {"submission.zip": zip_bytes({"README.txt": "hi"})}, "no .ipynb"),
     "zip-with-two-notebooks": (lambda s, r: {"submission.zip": zip_bytes({"a.ipynb": r, "b.ipynb": r})}, "2 notebooks"),
     "notebook-of-another-assignment": (_other_assignment, "belongs to the assignment"),
-    "zip-bomb": (lambda s, r: {"submission.zip": zip_bomb()}, "could not be read|larger than 50 MB"),
+    "zip-bomb": (lambda s, r: {"submission.zip": zip_bomb(2 << 30)}, "could not be read|larger than 50 MB"),
     "notebook-nested-too-deep": (lambda s, r: {"deep.ipynb": ('{"cells": [], "metadata": ' + "[" * 100_000
                                                               + "]" * 100_000 + "}").encode()}, "nested"),
     "link-in-the-submission-folder": (lambda s, r: {"rnn-notebook.ipynb": Link("$solution")}, "symbolic link"),
@@ -214,7 +214,7 @@ CORPUS = [
     A("lone-surrogates", "broken", ODD_TEXT, message="cell {cell} raised ValueError", once=True),
     Attack("many-raising-cells", "exhaust", files=_many_errors, message="raised ValueError", once=True),
     Attack("stash-with-every-word-in-the-notebook", "escape", (("setup", SPY + EVERY_WORD), ("last-check", LEAK_LATER)),
-           base="reference", message="grader inputs", costs=True, group="stash"),
+           base="reference", message="grader inputs", costs=True),  # not in "stash": one spy per notebook
     A("exception-class-named-by-the-inputs", "escape", EXCEPTION_NAMED_BY_INPUTS, "target", base="reference",
       costs=True, message="an exception class defined in your notebook"),
     # broken input: the reference damaged or packed wrongly; a clear message, never a crash

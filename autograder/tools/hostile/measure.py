@@ -4,6 +4,7 @@ attack's expectations and the honest submission's results.
 import json
 import os
 import resource
+import threading
 import shutil
 import tempfile
 import time
@@ -31,13 +32,42 @@ class Outcome:
     leftover: list
     error: str = ""          # the judge itself raised, or results.json did not validate
     unrelated: list = field(default_factory=list)  # kit files someone else changed meanwhile
-    judge_growth: int = 0    # bytes the judge process's peak resident memory rose by during grading
+    judge_growth: int = 0    # bytes the judge's resident memory rose by while grading (sampled)
     sent: list = field(default_factory=list)       # what reached the judge's loopback listeners
     state: list = field(default_factory=list)      # IPC objects and keys left for a later grading
 
     @property
     def score(self):
         return self.results["score"] if isinstance(self.results, dict) else None
+
+
+class _MemorySampler(threading.Thread):
+    """The judge's resident memory, sampled every 20 ms while it grades: how far it rose above where
+    it started (a process's own high-water mark would hide a rise below an earlier peak)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.page = resource.getpagesize()
+        self.start_rss = self.peak = self._rss()
+        self.done = threading.Event()
+        self.start()
+
+    def _rss(self):
+        try:
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * self.page
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def run(self):
+        while not self.done.wait(0.02):
+            self.peak = max(self.peak, self._rss())
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        self.peak = max(self.peak, self._rss())
+        return self.peak - self.start_rss
 
 
 def measure(submission, ctx, material=None, workdir=None):
@@ -48,7 +78,7 @@ def measure(submission, ctx, material=None, workdir=None):
     try:
         path = submission.write(workdir)
         watch, before = Watch(), tree_state(ctx)
-        peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        sampler = _MemorySampler()
         ctx.received()  # only what this grading sends counts
         started, error, results = time.monotonic(), "", None
         try:
@@ -61,7 +91,7 @@ def measure(submission, ctx, material=None, workdir=None):
         except Exception as e:
             error = f"{type(e).__name__}: {e}"
         seconds = time.monotonic() - started
-        growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - peak_before
+        growth = sampler.stop()
         leftover = watch.leftovers(ctx.marker)
         changed, unrelated = changed_files(before, tree_state(ctx), ctx, submission.assignment)
         leaks = find_leaks(visible_text(results), material, submission.text, watch.sent_values())
