@@ -1,6 +1,8 @@
-"""Shared fixtures: published notebooks, and grading a notebook object end to end."""
+"""Shared fixtures: published notebooks, grading a notebook object end to end, and how much slower
+than an idle machine this one runs right now (for tests whose verdict depends on wall time)."""
 import os
 import sys
+import time
 
 import nbformat
 import pytest
@@ -46,3 +48,29 @@ def messages(results, question):
     """All failure messages of one question, joined."""
     return "\n".join(t["output"] for t in results["tests"]
                      if t["name"].startswith(question + ":") and t["score"] < t["max_score"])
+
+
+# -- wall-clock limits on a busy machine ---------------------------------------------------------
+def slowdown(cpu_seconds=0.25):
+    """How many times longer CPU-bound work takes here now than on an idle core: the wall time of a
+    short busy loop over the CPU time it got (1.0 on an idle machine; about the number of runnable
+    processes per core on a busy one, e.g. 3 with six of them on two cores)."""
+    wall, cpu = time.monotonic(), time.process_time()
+    while time.process_time() - cpu < cpu_seconds:
+        pass
+    return max(1.0, (time.monotonic() - wall) / (time.process_time() - cpu))
+
+
+def time_scale(measured=None, cap=10.0):
+    """The factor for the wall-clock limits a test gives a grading (cell timeout, check timeout,
+    budget, slack), measured on the machine when the test runs: 1 on an idle machine, 1.5 times the
+    measured slowdown (less 0.5) on a busy one, so that the load may grow by half meanwhile; at most
+    `cap`. Limits that an attack's own sleeping must exceed are not to be scaled."""
+    factor = slowdown() if measured is None else measured
+    return min(cap, max(1.0, 1.5 * factor - 0.5))
+
+
+def scale_limits(options, factor):
+    """`options` with its wall-clock limits multiplied by `factor`."""
+    return {k: (v * factor if k in ("cell_timeout", "check_timeout", "budget", "hard_limit") and v else v)
+            for k, v in options.items()}

@@ -25,6 +25,8 @@ import pytest
 from autograder.judge import isolation, results
 from autograder.paths import solution_path, student_path
 from autograder.tools import dist, hostile
+from autograder.tools.hostile.measure import SLACK
+from conftest import time_scale
 
 AID = "rnn-basics"
 QUESTIONS = {"q1": 2, "q2": 2, "q3": 3, "q4": 2, "q5": 2, "q6": 3, "q7": 4, "q8": 2}
@@ -250,6 +252,7 @@ def test_hostile_corpus_through_run_autograder(gradescope, hostile_run, name):
     submission = hostile.assemble(AID, [attack], ctx)
     submission.options = {"budget": 180}  # run_autograder grades with the assignment's own limits
     trees = [os.path.join(gradescope, "source")]
+    scale = time_scale()  # the slack past the budget grows with the machine's load (conftest.time_scale)
     before, started = hostile.tree_state(ctx, trees), time.monotonic()
     data, _ = submit_files(gradescope, submission.upload(), readable=name not in hostile.corpus.BROKEN_FILES)
     seconds = time.monotonic() - started
@@ -257,5 +260,5 @@ def test_hostile_corpus_through_run_autograder(gradescope, hostile_run, name):
                if not p.startswith(os.path.join(gradescope, "results"))]  # the grader's own results.json
     leaks = hostile.find_leaks(hostile.visible_text(data), hostile.hidden_material(AID), submission.text)
     outcome = hostile.Outcome(submission, data, seconds, leaks, changed, hostile.Watch().leftovers(ctx.marker))
-    found = hostile.problems(outcome, attack, honest[attack.base])
+    found = hostile.problems(outcome, attack, honest[attack.base], slack=SLACK * scale)
     assert not found, f"{name}: {found}\n{data['output']}"

@@ -6,6 +6,12 @@ attack (graded once per assignment and base), show no hidden check line, referen
 grader input to the student, change no file outside the scratch directory, leave no process of
 the worker behind, and tell an honest student what went wrong (the entry's message fragment).
 
+On a busy machine an honest cell runs slower while a sleeping or looping attack does not, so the
+corpus's small wall-clock limits (cell timeout, budget, the slack past the budget) are multiplied by
+a factor measured on the machine just before each grading (conftest.time_scale: 1 when idle). The
+entries whose expected outcome is their own sleeping or computing outlasting the budget keep their
+limits: load only lowers their score, as they expect.
+
 To stay fast, entries of one `group` are inserted together into one notebook and graded once;
 entries marked `once` (expensive, or independent of the assignment) run on the first published
 assignment only (`training` ones on the first with a training protocol). Broken files that no
@@ -18,8 +24,11 @@ import subprocess
 import pytest
 
 from autograder.tools import hostile
+from autograder.tools.hostile.measure import SLACK
+from conftest import scale_limits, time_scale
 
 IDS = hostile.published_ids()
+FIXED_LIMITS = {"slow-training-steps", "model-too-large-to-train"}  # must outlast their budget: not scaled
 TRAINING = [aid for aid in IDS if hostile.is_training(aid)]
 BY_NAME = {a.name: a for a in hostile.CORPUS}
 
@@ -49,10 +58,22 @@ def cases():
 
 
 class Corpus:
-    """Grades each (assignment, group) once and each honest base once; remembers the outcomes."""
+    """Grades each (assignment, group) once and each honest base once; remembers the outcomes and
+    the time scale each was graded with."""
 
     def __init__(self, ctx):
         self.ctx, self.outcomes, self.honest, self.material, self.notebooks = ctx, {}, {}, {}, {}
+        self.scales = {}
+
+    def _measure(self, key, submission, scalable=True):
+        scale = time_scale()
+        if scalable:
+            submission.options = scale_limits(submission.options, scale)
+        self.scales[key] = scale
+        return hostile.measure(submission, self.ctx, self.material[key[0]])
+
+    def slack(self, key):
+        return SLACK * self.scales.get(key, 1.0)
 
     def _prepare(self, aid):
         if aid not in self.notebooks:
@@ -63,7 +84,7 @@ class Corpus:
         self._prepare(aid)
         if (aid, base) not in self.honest:
             submission = hostile.assemble(aid, [], self.ctx, self.notebooks[aid], base)
-            self.honest[aid, base] = hostile.measure(submission, self.ctx, self.material[aid])
+            self.honest[aid, base] = self._measure((aid, base), submission)
         return self.honest[aid, base]
 
     def outcome(self, aid, attack):
@@ -72,7 +93,7 @@ class Corpus:
         if key not in self.outcomes:
             members = [a for a in hostile.applicable(aid) if attack.group and a.group == attack.group] or [attack]
             submission = hostile.assemble(aid, members, self.ctx, self.notebooks[aid])
-            self.outcomes[key] = hostile.measure(submission, self.ctx, self.material[aid])
+            self.outcomes[key] = self._measure(key, submission, not any(m.name in FIXED_LIMITS for m in members))
         return self.outcomes[key]
 
 
@@ -116,9 +137,11 @@ def test_hostile_entry_is_contained(aid, name, corpus):
     attack = BY_NAME[name]
     honest = corpus.honest_run(aid, attack.base).results
     outcome = corpus.outcome(aid, attack)
-    found = hostile.problems(outcome, attack, honest)
+    key = (aid, attack.group or attack.name)
+    found = hostile.problems(outcome, attack, honest, slack=corpus.slack(key))
     detail = json.dumps(outcome.results, indent=1)[:3000] if outcome.results else outcome.error
-    assert not found, f"{aid} {name} ({outcome.submission.name}, {outcome.seconds:.0f} s): {found}\n{detail}"
+    assert not found, (f"{aid} {name} ({outcome.submission.name}, {outcome.seconds:.0f} s, limits x"
+                       f"{corpus.scales[key]:.1f}): {found}\n{detail}")
 
 
 def test_the_detectors_see_what_they_must():

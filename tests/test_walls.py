@@ -87,7 +87,7 @@ def test_a_closed_channel_from_a_live_worker_cannot_hang_the_judge():
     """The worker closed its reply pipe and sleeps on (where no PID namespace's `unshare` parent
     keeps a copy of the pipe open, the judge reads end-of-file while the worker lives)."""
     import threading
-    from autograder.worker_client import WorkerLost, WorkerProcess
+    from autograder.judge.worker_client import WorkerLost, WorkerProcess
     r, w = os.pipe()
     os.close(w)
     worker = WorkerProcess()
@@ -276,7 +276,7 @@ def test_grade_all_writes_its_report_whatever_the_text(tmp_path):
 
 
 def test_the_command_line_caps_the_judge_memory():
-    code = ("import resource; from autograder.engine import limit_judge_memory, JUDGE_MEMORY_BYTES; limit_judge_memory(); "
+    code = ("import resource; from autograder.judge.engine import limit_judge_memory, JUDGE_MEMORY_BYTES; limit_judge_memory(); "
             "print(resource.getrlimit(resource.RLIMIT_AS)[0] == JUDGE_MEMORY_BYTES)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "True", done.stderr[-2000:]

@@ -108,13 +108,14 @@ def honest_fragment(honest):
     return (failing[0] if failing else honest["output"]).splitlines()[0]
 
 
-def problems(outcome, attack, honest):
-    """Every expectation `attack` breaks in `outcome` (empty: the grader held)."""
+def problems(outcome, attack, honest, slack=SLACK):
+    """Every expectation `attack` breaks in `outcome` (empty: the grader held). `slack`: seconds the
+    grading may take past its budget (more on a busy machine, where starting and killing are slower)."""
     found = []
     if outcome.error:
         return [f"grading failed: {outcome.error}"]
     budget = outcome.submission.options["budget"]
-    if outcome.seconds > budget + SLACK:
+    if outcome.seconds > budget + slack:
         found.append(f"took {outcome.seconds:.0f} s, budget {budget:.0f} s")
     score, fair = outcome.score, honest["score"]
     if score > fair + 1e-9:
