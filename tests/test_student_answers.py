@@ -1,0 +1,28 @@
+"""The student-answers corpus (tests/student_answers/), graded: no correct answer loses a point and
+every wrong answer loses its question. The corpus was written blind, from the student notebooks
+and the course notes only; see tests/student_answers/corpus.py."""
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "student_answers"))
+import corpus  # noqa: E402
+
+pytestmark = pytest.mark.slow  # one grading per entry
+ENTRIES = corpus.entries()
+
+
+def test_the_corpus_is_large_and_varied():
+    kinds = [e["kind"] for _, e in ENTRIES]
+    assert len(ENTRIES) >= 60
+    assert kinds.count("correct") + kinds.count("base") >= 25 and kinds.count("wrong") >= 25 and "course" in kinds
+    assert {a for a, _ in ENTRIES} == {"rnn-basics", "sequence-memory", "rnn-pipeline", "overfitting"}
+
+
+@pytest.mark.parametrize("assignment,entry", ENTRIES, ids=[e["file"] for _, e in ENTRIES])
+def test_graded_as_the_question_asks(assignment, entry, grade):
+    results, _ = grade(assignment, corpus.build(assignment, entry))
+    wrong = corpus.verdicts(entry, results)
+    messages = {t["name"]: t["output"][:300] for t in results["tests"] if t["score"] < t["max_score"]}
+    assert not wrong, f"{entry['kind']} {entry['description']}\nmisgraded {wrong}\n{messages}"
