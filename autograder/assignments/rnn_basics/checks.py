@@ -17,17 +17,22 @@ check = assignment.check
 HIDDEN_SEED = 20261122  # hidden input generation; the inputs are fixed, so grades are repeatable
 
 
-def _rnn_layer(w, name):
-    """The student's object as an nn.RNN description: (described, settings of the RNN)."""
+# Layers whose forward takes (input, h_0) like nn.RNN: q3 is graded with the student's own layer,
+# so a q1 that built a GRU costs q1, not q3 as well.
+SAME_INTERFACE = {"torch.nn.modules.rnn.RNN": torch.nn.RNN, "torch.nn.modules.rnn.GRU": torch.nn.GRU}
+
+
+def _rnn_layer(w, name, kinds=("torch.nn.modules.rnn.RNN",)):
+    """The student's object as an nn.RNN description (or of one of `kinds`): (described, settings)."""
     obj = w.describe(name)
-    if obj.module is None or obj.type != "torch.nn.modules.rnn.RNN":
+    if obj.module is None or obj.type not in kinds:
         raise Fail(f"`{name}` should be a torch.nn.RNN layer, but it is a {obj.short_type}. "
                    "Build it with torch.nn.RNN(input_size=..., hidden_size=..., num_layers=...).")
     modules = obj.module["modules"]
     settings = modules[0][2] if modules and isinstance(modules[0], list) and len(modules[0]) >= 3 else None
     if not isinstance(settings, dict):
         raise Fail(f"`{name}` did not report the settings of an nn.RNN; build it with torch.nn.RNN(...).")
-    if not buildable(settings):
+    if not buildable(settings, obj.type.rsplit(".", 1)[-1]):
         raise Fail(f"`{name}` reports sizes far beyond what this question needs (or sizes that are not "
                    "numbers); build it with torch.nn.RNN(input_size=10, hidden_size=20, num_layers=1).")
     return obj, settings
@@ -114,14 +119,16 @@ def hidden_zeros(w):
 
 # -- q3: run a sequence ----------------------------------------------------------------------------
 def _own_rnn(obj, settings):
-    """An nn.RNN built like the student's (sizes, layers, nonlinearity, bias, layout) holding its weights:
-    the reference for anything computed with `rnn`, whatever options q1 allowed."""
+    """A layer built like the student's (its class, sizes, layers, nonlinearity, bias, layout) holding
+    its weights: the reference for anything computed with `rnn`, whatever options q1 allowed."""
     state = obj.module.get("state")
     kwargs = {k: settings.get(k) for k in ("input_size", "hidden_size", "num_layers", "batch_first", "bidirectional")}
-    kwargs["nonlinearity"] = settings.get("nonlinearity") if settings.get("nonlinearity") in ("tanh", "relu") else "tanh"
     kwargs["bias"] = isinstance(state, dict) and any(k.startswith("bias") for k in state)
+    layer = SAME_INTERFACE[obj.type]
+    if layer is torch.nn.RNN:
+        kwargs["nonlinearity"] = settings.get("nonlinearity") if settings.get("nonlinearity") in ("tanh", "relu") else "tanh"
     try:
-        reference = torch.nn.RNN(**kwargs)
+        reference = layer(**kwargs)
         reference.load_state_dict(state)
     except (RuntimeError, ValueError, TypeError, AttributeError):
         raise Fail("`rnn` is not an nn.RNN whose weights the grader can read; answer q1 with torch.nn.RNN(...) "
@@ -130,7 +137,7 @@ def _own_rnn(obj, settings):
 
 
 def _q3_reference(w):
-    obj, settings = _rnn_layer(w, "rnn")
+    obj, settings = _rnn_layer(w, "rnn", kinds=tuple(SAME_INTERFACE))
     input_seq = _tensor(w, "input_seq")
     if tuple(input_seq.shape) != (6, 5, 10):
         raise Fail(f"input_seq should be the given tensor of shape (6, 5, 10), but has shape {tuple(input_seq.shape)}.")
