@@ -33,8 +33,10 @@ class Outcome:
         return self.results["score"] if isinstance(self.results, dict) else None
 
 
-def measure(submission, ctx, material=None, workdir=None):
-    """Grade one submission with the real engine and record everything the checks need."""
+def measure(submission, ctx, material=None, workdir=None, leftover_wait=3.0):
+    """Grade one submission with the real engine and record everything the checks need.
+    `leftover_wait`: seconds the worker's processes get to disappear after grading (more on a busy
+    machine, where tearing down a fork bomb's thousands takes longer)."""
     material = material or hidden_material(submission.assignment)
     own = tempfile.mkdtemp(prefix="rnnkit-hostile-") if workdir is None else None
     workdir = workdir or own
@@ -52,7 +54,7 @@ def measure(submission, ctx, material=None, workdir=None):
         except Exception as e:
             error = f"{type(e).__name__}: {e}"
         seconds = time.monotonic() - started
-        leftover = watch.leftovers(ctx.marker)
+        leftover = watch.leftovers(ctx.marker, wait=leftover_wait)
         changed, unrelated = changed_files(before, tree_state(ctx), ctx, submission.assignment)
         leaks = find_leaks(visible_text(results), material, submission.text, watch.sent_values())
         return Outcome(submission, results, seconds, leaks, changed, leftover, error, unrelated)
