@@ -132,3 +132,24 @@ def test_the_points_comparison_can_fail(tmp_path):
     (tmp_path / "solutions" / "rnn-basics" / "master.ipynb").write_text(json.dumps(notebook))
     drifted = master_points("rnn-basics", root=str(tmp_path))
     assert drifted["q8"] == 3.0 and drifted != contract_points()["rnn-basics"][0]
+
+
+def test_readme_cluster_recipes_are_ready():
+    """The README's sbatch script and Kubernetes Job: valid, sharded with --shard auto, and the Job's
+    RNNKIT_SHARD_COUNT equal to its completions (Kubernetes does not export that number)."""
+    import subprocess
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        blocks = re.findall(r"^```(\w+)\n(.*?)^```", f.read(), re.M | re.S)
+    (script,) = [body for lang, body in blocks if lang == "bash" and "#SBATCH" in body]
+    assert subprocess.run(["bash", "-n"], input=script, text=True).returncode == 0
+    assert re.search(r"^#SBATCH --array=\d+-\d+", script, re.M)
+    assert "--shard auto" in script and '-o "graded/shard-$SLURM_ARRAY_TASK_ID"' in script
+    (job,) = [yaml.safe_load(body) for lang, body in blocks if lang == "yaml" and "kind: Job" in body]
+    spec = job["spec"]
+    assert job["apiVersion"] == "batch/v1" and spec["completionMode"] == "Indexed"
+    (container,) = spec["template"]["spec"]["containers"]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["RNNKIT_SHARD_COUNT"] == str(spec["completions"])
+    command = " ".join(container["command"] + container["args"])
+    assert "--shard auto" in command and "shard-$JOB_COMPLETION_INDEX" in command
+    assert spec["template"]["spec"]["restartPolicy"] == "Never"

@@ -8,7 +8,9 @@ the worker behind, and tell an honest student what went wrong (the entry's messa
 
 On a busy machine an honest cell runs slower while a sleeping or looping attack does not, so the
 corpus's small wall-clock limits (cell timeout, budget, the slack past the budget) are multiplied by
-a factor measured on the machine just before each grading (conftest.time_scale: 1 when idle). The
+a factor measured on the machine just before each grading (conftest.time_scale: 1 when idle), and
+so is the time the worker's processes get to disappear after grading (a fork bomb's thousands take
+longer to end on a busy machine). The
 entries whose expected outcome is their own sleeping or computing outlasting the budget keep their
 limits: load only lowers their score, as they expect.
 
@@ -70,7 +72,7 @@ class Corpus:
         if scalable:
             submission.options = scale_limits(submission.options, scale)
         self.scales[key] = scale
-        return hostile.measure(submission, self.ctx, self.material[key[0]])
+        return hostile.measure(submission, self.ctx, self.material[key[0]], leftover_wait=3.0 * scale)
 
     def slack(self, key):
         return SLACK * self.scales.get(key, 1.0)

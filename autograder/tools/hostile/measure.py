@@ -70,8 +70,10 @@ class _MemorySampler(threading.Thread):
         return self.peak - self.start_rss
 
 
-def measure(submission, ctx, material=None, workdir=None):
-    """Grade one submission with the real engine and record everything the checks need."""
+def measure(submission, ctx, material=None, workdir=None, leftover_wait=3.0):
+    """Grade one submission with the real engine and record everything the checks need.
+    `leftover_wait`: seconds the worker's processes get to disappear after grading (more on a busy
+    machine, where tearing down a fork bomb's thousands takes longer)."""
     material = material or hidden_material(submission.assignment)
     own = tempfile.mkdtemp(prefix="rnnkit-hostile-") if workdir is None else None
     workdir = workdir or own
@@ -92,7 +94,7 @@ def measure(submission, ctx, material=None, workdir=None):
             error = f"{type(e).__name__}: {e}"
         seconds = time.monotonic() - started
         growth = sampler.stop()
-        leftover = watch.leftovers(ctx.marker)
+        leftover = watch.leftovers(ctx.marker, wait=leftover_wait)
         changed, unrelated = changed_files(before, tree_state(ctx), ctx, submission.assignment)
         leaks = find_leaks(visible_text(results), material, submission.text, watch.sent_values())
         return Outcome(submission, results, seconds, leaks, changed, leftover, error, unrelated, judge_growth=growth,
