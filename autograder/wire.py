@@ -23,6 +23,9 @@ MAX_DEPTH = 32
 # Nesting of the JSON text itself, checked on the bytes before json.loads (which recurses and
 # would hit the recursion limit): every decoded level costs at most three JSON levels.
 MAX_JSON_DEPTH = 3 * MAX_DEPTH + 8
+# Lists and objects in one message, counted on the bytes before json.loads: what the judge must
+# build (memory) and hash (a dict of colliding keys is quadratic) stays small, whatever the bytes.
+MAX_CONTAINERS = 20_000
 MAX_TENSOR_ELEMENTS = 1 << 24  # 16M elements: 64 MB of float32, the message limit
 MAX_TENSOR_DIMS = 8
 _DTYPES = ("float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool")
@@ -187,11 +190,15 @@ def json_depth(text):
     return max(itertools.accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
-def loads_bounded(text, max_depth=MAX_JSON_DEPTH):
-    """json.loads, refusing text nested deeper than `max_depth` before parsing it (json.loads
-    recurses, so a deep enough text would raise RecursionError inside it). ValueError if bad."""
+def loads_bounded(text, max_depth=MAX_JSON_DEPTH, max_containers=MAX_CONTAINERS):
+    """json.loads, refusing text nested deeper than `max_depth` or holding more than `max_containers`
+    lists and objects, before parsing it (json.loads recurses, so a deep enough text would raise
+    RecursionError inside it; a wide one would cost the judge memory and time). ValueError if bad."""
     if json_depth(text) > max_depth:
         raise ValueError(f"nested more than {max_depth} levels deep")
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if raw.count(b"[") + raw.count(b"{") > max_containers:
+        raise ValueError(f"more than {max_containers} lists and objects")
     try:
         return json.loads(text)
     except RecursionError:

@@ -18,6 +18,11 @@ class Fail(Exception):
     """A check failed; the message is shown to the student."""
 
 
+class UnreadableAnswer(Exception):
+    """What the worker reported cannot be read (the wrong shape, a value the wire refuses): the
+    student's code or a tampered worker, never the kit; the check fails with a message."""
+
+
 @dataclass
 class Check:
     question: str

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .assignment import UnreadableAnswer
+
 
 @dataclass
 class TrainingOutcome:
@@ -36,7 +38,7 @@ def accuracy(pred, labels, positions=None):
     """Fraction of predictions equal to the labels; `positions` selects steps of (N, T) labels."""
     pred = torch.as_tensor(pred)
     if tuple(pred.shape) != tuple(labels.shape):
-        raise ValueError(f"predictions have shape {tuple(pred.shape)}, "
+        raise UnreadableAnswer(f"predictions have shape {tuple(pred.shape)}, "
                          f"labels {tuple(labels.shape)}")
     if positions is not None:
         pred, labels = pred[:, positions], labels[:, positions]

@@ -11,7 +11,8 @@ import sys
 import time
 import traceback
 
-from ..authoring.assignment import Fail
+from ..authoring.assignment import Fail, UnreadableAnswer
+from ..wire import WireError
 from . import results as gradescope
 from .isolation import SandboxUnsafe
 from .outcome import CellOutcome, CheckOutcome, GradingOutcome
@@ -150,6 +151,11 @@ class Grading:
                     hung = f"an earlier check of {question} found that your code {what}."
             except StudentError as e:  # the worker reported an error outside a Probe.call
                 self._record(check, name, CheckOutcome.FAILED, _with_notes(f"Your code raised {e.type_shown()} while this check ran it.", notes))
+            except (WireError, UnreadableAnswer) as e:  # the answer as reported cannot be read: the student's side
+                self._record(check, name, CheckOutcome.FAILED,
+                             _with_notes("The grader could not read the answer your code gave for this check (a value "
+                                         "of the wrong form or shape, or one nested too deeply). Return plain values "
+                                         "and tensors of the shapes the question asks for.", notes))
             except Exception as e:  # replies are validated before use, so this is the check's own bug
                 # the channel is still in step (a whole reply was read), so the worker goes on; the
                 # traceback is for the instructor, and the outcome lets grade-all count kit errors

@@ -50,6 +50,13 @@ def fields(questions):
     return ["SID", "Name", "Email", *questions, "Total Score", "Status", "Grading Seconds", "Submission"]
 
 
+def cell(text):
+    """A CSV cell a spreadsheet shows as text: a name, SID or email starting with =, +, -, @ (or a
+    tab or carriage return) would be run as a formula when the instructor opens the file."""
+    text = str(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def write_grades(rows, questions, path):
     """grades.csv; `questions` is the assignment's {qid: points} (column order)."""
     with open(path, "w", newline="", encoding="utf-8", errors="replace") as f:
@@ -58,8 +65,8 @@ def write_grades(rows, questions, path):
         for row in sorted(rows, key=lambda r: r["id"]):
             points = [f"{row['questions'].get(q, 0):g}" for q in questions]
             for person in _people(row):
-                writer.writerow([person.get("sid", ""), person.get("name", ""), person.get("email", ""),
-                                 *points, f"{row['score']:g}", row["status"], f"{row['seconds']:.1f}", row["id"]])
+                writer.writerow([cell(person.get("sid", "")), cell(person.get("name", "")), cell(person.get("email", "")),
+                                 *points, f"{row['score']:g}", row["status"], f"{row['seconds']:.1f}", cell(row["id"])])
 
 
 def write_canvas(rows, column, path):
@@ -71,8 +78,8 @@ def write_canvas(rows, column, path):
             score = "" if row.get("error_kind") in KIT_ERRORS else f"{row['score']:g}"
             for person in _people(row):
                 if identified(person):
-                    writer.writerow([person.get("name", ""), "", person.get("sid", ""), person.get("email", ""),
-                                     "", score])
+                    writer.writerow([cell(person.get("name", "")), "", cell(person.get("sid", "")),
+                                     cell(person.get("email", "")), "", score])
 
 
 def read_grades(path):
