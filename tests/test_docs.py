@@ -4,6 +4,8 @@ import json
 import os
 import re
 
+import yaml
+
 import pytest
 
 from conftest import ROOT
