@@ -6,6 +6,9 @@ import sys
 
 import pytest
 
+from autograder import assignments
+from conftest import scale_limits, time_scale
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "student_answers"))
 import corpus  # noqa: E402
 
@@ -32,7 +35,9 @@ def test_the_corpus_is_large_and_varied():
 
 @pytest.mark.parametrize("assignment,entry", [_param(a, e) for a, e in ENTRIES])
 def test_graded_as_the_question_asks(assignment, entry, grade):
-    results, _ = grade(assignment, corpus.build(assignment, entry))
+    limits = assignments.load(assignment)  # the real limits, widened only on a loaded machine
+    options = scale_limits({"cell_timeout": limits.cell_timeout, "budget": limits.budget}, time_scale())
+    results, _ = grade(assignment, corpus.build(assignment, entry), **options)
     wrong = corpus.verdicts(entry, results)
     messages = {t["name"]: t["output"][:300] for t in results["tests"] if t["score"] < t["max_score"]}
     assert not wrong, f"{entry['kind']} {entry['description']}\nmisgraded {wrong}\n{messages}"
