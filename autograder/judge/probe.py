@@ -137,12 +137,14 @@ def _encode_arg(value):
     if isinstance(value, SessionModel):
         return {"$session_model": value.sid}
     if isinstance(value, torch.nn.Module):  # sent as a recipe the worker rebuilds, weights included
+        state = wire.encode(dict(value.state_dict()))
         if isinstance(value, torch.nn.RNNBase):
-            kwargs = {k: getattr(value, k) for k in ("input_size", "hidden_size", "num_layers", "batch_first")}
-        else:  # one of autograder/worker/reference_models.py
-            kwargs = value.init_kwargs
-        return {"$nn": {"kind": type(value).__name__, "kwargs": wire.encode(kwargs),
-                        "state": wire.encode(dict(value.state_dict()))}}
+            names = ("input_size", "hidden_size", "num_layers", "batch_first", "bias")
+            kwargs = {k: getattr(value, k) for k in names + (("nonlinearity",) if value.mode.startswith("RNN_") else ())}
+            return {"$nn": {"kind": type(value).__name__, "kwargs": wire.encode(kwargs), "state": state}}
+        # a judge-side model (e.g. sequence_memory/grader_model.py): a recipe of standard layers, so
+        # the model itself, an answer, never lives beside the worker
+        return {"$nn": {"kind": "layers", "layers": wire.encode(value.wire_layers()), "state": state}}
     return wire.encode(value)
 
 
