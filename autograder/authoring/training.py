@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .assignment import UnreadableReply
+
 
 @dataclass
 class TrainingOutcome:
@@ -32,10 +34,10 @@ def sub_seed(seed, tag):
 
 def accuracy(pred, labels, positions=None):
     """Fraction of predictions equal to the labels; `positions` selects steps of (N, T) labels."""
-    pred = torch.as_tensor(pred)
-    if tuple(pred.shape) != tuple(labels.shape):
-        raise ValueError(f"predictions have shape {tuple(pred.shape)}, "
-                         f"labels {tuple(labels.shape)}")
+    if not isinstance(pred, torch.Tensor) or tuple(pred.shape) != tuple(labels.shape):
+        # the session checks the shape before it answers: only a changed worker sends this
+        raise UnreadableReply(f"predictions of shape {tuple(getattr(pred, 'shape', ()))} for labels of "
+                              f"shape {tuple(labels.shape)}")
     if positions is not None:
         pred, labels = pred[:, positions], labels[:, positions]
     return (pred == labels).double().mean().item()

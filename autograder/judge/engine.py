@@ -10,7 +10,7 @@ import sys
 import time
 import traceback
 
-from ..authoring.assignment import Fail
+from ..authoring.assignment import Fail, UnreadableReply
 from . import results as gradescope
 from .plan import notebook_text, plan
 from .probe import Probe
@@ -23,6 +23,10 @@ LOST_MESSAGES = {
     "crashed": "stopped the grading process ({detail}): it may have called os._exit or sys.exit, used too much memory, or crashed Python",
     "protocol": "interfered with the grader's channel ({detail})",
 }
+
+
+KIT_ERROR_MESSAGE = ("The grader could not check this part; your instructor has been told. "
+                     "This is not a problem with your notebook.")
 
 
 class Grading:
@@ -112,14 +116,16 @@ class Grading:
                     hung = f"an earlier check of {question} found that your code {what}."
             except StudentError as e:  # the worker reported an error outside a Probe.call
                 self._record(check, name, False, _with_notes(f"Your code raised {e.info['type']} while this check ran it.", notes))
-            except Exception as e:  # a reply the check could not read: the worker was tampered with
-                # the channel is still in step (a whole reply was read), so the worker goes on; the
-                # traceback is for the instructor, in case it is the check's own bug
-                print(f"{name}: the check raised {type(e).__name__}", file=sys.stderr)
-                traceback.print_exc(file=sys.stderr)
+            except UnreadableReply as e:  # a reply the kit's own worker never sends: the worker was tampered with
+                # the channel is still in step (a whole reply was read), so the worker goes on
+                print(f"{name}: unreadable reply from the worker: {e}", file=sys.stderr)
                 self._record(check, name, False, f"The grader could not read the answer of your code ({type(e).__name__}); "
                              "your notebook may have changed the grading process's internals. Undo that and submit again; "
                              "if it persists, tell your instructor.")
+            except Exception as e:  # the kit's own error: computing a reference, or reading an answer it validated
+                print(f"KIT ERROR in {self.assignment.id} {name}: the check raised {type(e).__name__}", file=sys.stderr)
+                traceback.print_exc(file=sys.stderr)
+                self._record(check, name, False, KIT_ERROR_MESSAGE, kit_error=True)
             else:
                 self._record(check, name, True, "Passed.")
 
@@ -127,10 +133,12 @@ class Grading:
         """Strike hidden inputs the submission does not itself contain from a message."""
         return redact(text, {v for v in self.secrets if v.lower() not in self.known})
 
-    def _record(self, check, name, passed, message):
+    def _record(self, check, name, passed, message, kit_error=False):
         note = getattr(self, "question_note", "")
         message = self._redact((note + "\n" if note else "") + message)
         self.tests.append(gradescope.test_entry(name, check.points if passed else 0, check.points, message, check.visible))
+        if kit_error:  # grade-all counts these; the instructor regrades once the kit is fixed
+            self.tests[-1]["extra_data"] = {"kit_error": True}
 
     def _stop_worker(self):
         if self.worker is not None:
@@ -167,7 +175,9 @@ class Grading:
         skipped = [n for n in self.cell_notes.values() if "skipped" in n or "not run" in n]
         if skipped:
             output += "\n" + "\n".join(skipped)
-        return gradescope.build(self.tests, self._redact(output), elapsed, extra={"protection": self.protection})
+        kit_errors = [t["name"] for t in self.tests if t.get("extra_data", {}).get("kit_error")]
+        extra = {"protection": self.protection, **({"kit_errors": kit_errors} if kit_errors else {})}
+        return gradescope.build(self.tests, self._redact(output), elapsed, extra=extra)
 
 
 def grade_or_report(assignment, path, **options):

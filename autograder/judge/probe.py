@@ -6,9 +6,26 @@ the question's `grader.check("qN")` cell ran. Every value comes back decoded and
 import time
 
 from .. import wire
-from ..authoring.assignment import Fail
+from ..authoring.assignment import Fail, UnreadableReply
 from .redaction import plain_values
 from .worker_client import StudentError
+
+
+def decode(data):
+    """A value the worker sent; one the kit's worker could not have sent is an UnreadableReply."""
+    try:
+        return wire.decode(data)
+    except wire.WireError as e:
+        raise UnreadableReply(str(e)) from None
+
+
+def _module_entries(modules):
+    """[name, class name, settings] per submodule, the root first, as describe_module sends them."""
+    if not isinstance(modules, list) or not modules or not all(
+            isinstance(m, list) and len(m) == 3 and isinstance(m[0], str) and isinstance(m[1], str)
+            and isinstance(m[2], dict) for m in modules):
+        raise UnreadableReply("a module description of the wrong form")
+    return modules
 
 
 class Described:
@@ -20,13 +37,13 @@ class Described:
         self.is_class = reply.get("is_class") is True
         self.is_module_class = reply.get("is_module_class") is True
         self.callable = reply.get("callable") is True
-        self.value = wire.decode(reply["value"]) if "value" in reply else None
+        self.value = decode(reply["value"]) if "value" in reply else None
         module = reply.get("module")
         self.module = None
         if isinstance(module, dict):
-            self.module = {"modules": module.get("modules") or [], "training": module.get("training") is True,
+            self.module = {"modules": _module_entries(module.get("modules")), "training": module.get("training") is True,
                            "n_params": module.get("n_params") if type(module.get("n_params")) is int else -1,
-                           "state": wire.decode(module["state"]) if "state" in module else None}
+                           "state": decode(module["state"]) if "state" in module else None}
 
     @property
     def short_type(self):
@@ -72,7 +89,7 @@ class Probe:
             raise Fail(student_error_message(f"`{name}`", e.info, hidden_input)) from None
         if reply.get("undefined") is True:
             raise Fail(f"`{name}` is not defined. Run the cell that defines it, and check its spelling.")
-        return wire.decode(reply.get("value"))
+        return decode(reply.get("value"))
 
     def session(self, sid):
         return SessionProxy(self, sid)
@@ -94,7 +111,7 @@ class SessionProxy:
             reply = self._probe.worker.request(
                 "session", self._probe.timeout, sid=self._sid, method=method,
                 args=[wire.encode(a) for a in args], kwargs={k: wire.encode(v) for k, v in kwargs.items()})
-            return wire.decode(reply.get("value"))
+            return decode(reply.get("value"))
         return remote
 
 

@@ -115,6 +115,9 @@ def command(args):
     print(f"{stats['total']} submissions: {stats['graded']} graded now, {stats['skipped']} unchanged, "
           f"{stats['errors']} could not be graded ({stats['timeouts']} timeouts, {stats['crashes']} crashes), "
           f"{len(stats['pairs'])} suspicious pairs; {stats['wall_seconds']:.0f} s.")
+    if stats.get("kit_errors"):
+        print(f"  {stats['kit_errors']} checks could not be run by the kit itself (kit errors, see report.md): "
+              "regrade those submissions once the kit is fixed.")
     for name in ("grades.csv", "grades-canvas.csv", "report.md", "similar_pairs.csv"):
         print(f"  {os.path.join(args.output, name)}")
     return 0
