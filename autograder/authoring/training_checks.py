@@ -4,20 +4,25 @@ output shape, train it by the protocol on the hidden grading seeds, and explain 
 Error messages are composed here from plain data (shapes, accuracies); messages raised by the
 student's code while it sees the grader's data are withheld (type and line only).
 """
-from ..judge.probe import student_error_message
+import torch
+
+from ..judge.probe import SessionModel, student_error_message
 from ..judge.worker_client import StudentError
-from .assignment import Fail
+from .assignment import Fail, UnreadableReply
 
 
 def build(w, sid, class_name, args, kwargs=None, seed=0):
     """Instantiate the student's class in session `sid`; returns new_model's description."""
     try:
-        return w.session(sid).new_model(class_name, list(args), kwargs or {}, seed)
+        info = w.session(sid).new_model(class_name, list(args), kwargs or {}, seed)
     except StudentError as e:
         if e.info["type"] == "NameError" and not e.info.get("where"):
             raise Fail(f"`{class_name}` is not defined. Run the cell that defines the class.") from None
-        call = f"{class_name}({', '.join(map(repr, args))})"
+        call = f"{class_name}({', '.join(map(repr, args))}" + "".join(f", {k}={v!r}" for k, v in (kwargs or {}).items()) + ")"
         raise Fail(student_error_message(f"`{call}`", e.info, hidden_input=False)) from None
+    if not isinstance(info, dict) or not isinstance(info.get("modules"), list):
+        raise UnreadableReply("a model description of the wrong form")
+    return info
 
 
 def output_shape(w, sid, class_name, x):
@@ -45,7 +50,8 @@ def expect_shape(w, sid, class_name, args, x, expected, hint, kwargs=None):
 
 def modules_of(info, class_name):
     """Submodule descriptions [name, class, attrs] whose class is `class_name`."""
-    return [m for m in info.get("modules", []) if isinstance(m, list) and len(m) >= 3 and m[1] == class_name]
+    return [m for m in info.get("modules", []) if isinstance(m, list) and len(m) >= 3 and m[1] == class_name
+            and isinstance(m[2], dict)]
 
 
 def train_on_seeds(w, sid, run, seeds, what):
@@ -70,3 +76,35 @@ def describe_runs(outcomes, key="val_acc"):
 
 def note(outcomes):
     return getattr(outcomes[0], "note", "") if outcomes else ""
+
+
+
+# -- behaviour of the student's model, built in a session (properties accuracy cannot see) ------
+def run_model(w, sid, class_name, x, mode="eval"):
+    """The output of the session's model on `x` (not the grader's data), in eval mode by default."""
+    model = SessionModel(sid, class_name)
+    w.call(model, method=mode, hidden_input=False)
+    out = w.call(model, x, hidden_input=False)
+    if not isinstance(out, torch.Tensor):
+        raise Fail(f"`{class_name}.forward` returned {type(out).__name__}, not a tensor.")
+    return out.double()
+
+
+def same(a, b, atol=1e-6):
+    """Equal up to float noise (a model that ignores a change gives the same numbers)."""
+    return a.shape == b.shape and torch.allclose(a, b, rtol=0, atol=atol)
+
+
+def outputs_by_seed(w, sid, class_name, x, mode, seeds):
+    """The model's outputs on `x`, one per seed, in mode "eval", "train" or "train-outside-recurrent"
+    (training mode except its nn.RNN/LSTM/GRU layers, so that their own dropout is off)."""
+    try:
+        outs = w.session(sid).outputs(x, mode, list(seeds))
+    except StudentError as e:
+        raise Fail(student_error_message(f"`{class_name}.forward`", e.info, hidden_input=False)) from None
+    if not isinstance(outs, list) or len(outs) != len(seeds):
+        raise UnreadableReply("outputs of the wrong form")
+    if not all(isinstance(o, torch.Tensor) for o in outs):
+        kinds = sorted({o if isinstance(o, str) else type(o).__name__ for o in outs})
+        raise Fail(f"`{class_name}.forward` returned {', '.join(kinds)}, not a tensor.")
+    return [o.double() for o in outs]
