@@ -20,7 +20,7 @@ def build(w, sid, class_name, args, kwargs=None, seed=0):
             raise Fail(f"`{class_name}` is not defined. Run the cell that defines the class.") from None
         call = f"{class_name}({', '.join(map(repr, args))}" + "".join(f", {k}={v!r}" for k, v in (kwargs or {}).items()) + ")"
         raise Fail(student_error_message(f"`{call}`", e.info, hidden_input=False)) from None
-    if not isinstance(info, dict) or not isinstance(info.get("modules"), list):
+    if not isinstance(info, dict) or not isinstance(info.get("modules"), list) or type(info.get("n_params")) is not int:
         raise UnreadableReply("a model description of the wrong form")
     return info
 
@@ -80,14 +80,21 @@ def note(outcomes):
 
 
 # -- behaviour of the student's model, built in a session (properties accuracy cannot see) ------
-def run_model(w, sid, class_name, x, mode="eval"):
-    """The output of the session's model on `x` (not the grader's data), in eval mode by default."""
-    model = SessionModel(sid, class_name)
-    w.call(model, method=mode, hidden_input=False)
-    out = w.call(model, x, hidden_input=False)
+def _shaped(out, class_name, x, shape):
     if not isinstance(out, torch.Tensor):
         raise Fail(f"`{class_name}.forward` returned {type(out).__name__}, not a tensor.")
+    if tuple(out.shape) != tuple(shape):
+        raise Fail(f"`{class_name}` returned shape {tuple(out.shape)} for an input of shape {tuple(x.shape)}; it "
+                   f"should be {tuple(shape)}.")
     return out.double()
+
+
+def run_model(w, sid, class_name, x, shape, mode="eval"):
+    """The output of the session's model on `x` (not the grader's data), in eval mode by default;
+    Fail unless it is a tensor of `shape`."""
+    model = SessionModel(sid, class_name)
+    w.call(model, method=mode, hidden_input=False)
+    return _shaped(w.call(model, x, hidden_input=False), class_name, x, shape)
 
 
 def same(a, b, atol=1e-6):
@@ -95,7 +102,7 @@ def same(a, b, atol=1e-6):
     return a.shape == b.shape and torch.allclose(a, b, rtol=0, atol=atol)
 
 
-def outputs_by_seed(w, sid, class_name, x, mode, seeds):
+def outputs_by_seed(w, sid, class_name, x, shape, mode, seeds):
     """The model's outputs on `x`, one per seed, in mode "eval", "train" or "train-outside-recurrent"
     (training mode except its nn.RNN/LSTM/GRU layers, so that their own dropout is off)."""
     try:
@@ -104,7 +111,7 @@ def outputs_by_seed(w, sid, class_name, x, mode, seeds):
         raise Fail(student_error_message(f"`{class_name}.forward`", e.info, hidden_input=False)) from None
     if not isinstance(outs, list) or len(outs) != len(seeds):
         raise UnreadableReply("outputs of the wrong form")
-    if not all(isinstance(o, torch.Tensor) for o in outs):
-        kinds = sorted({o if isinstance(o, str) else type(o).__name__ for o in outs})
-        raise Fail(f"`{class_name}.forward` returned {', '.join(kinds)}, not a tensor.")
-    return [o.double() for o in outs]
+    for out in outs:
+        if isinstance(out, str):  # the session names what forward returned instead of a tensor
+            raise Fail(f"`{class_name}.forward` returned {out}, not a tensor.")
+    return [_shaped(out, class_name, x, shape) for out in outs]

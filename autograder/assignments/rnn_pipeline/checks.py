@@ -10,7 +10,7 @@ import torch
 
 from ...authoring import Assignment, Fail
 from ...judge.probe import SessionModel
-from ...authoring.training_checks import (build, describe_runs, expect_shape, modules_of, note, run_model, same,
+from ...authoring.training_checks import (describe_runs, expect_shape, modules_of, note, run_model, same,
                                           train_on_seeds)
 from . import protocol
 
@@ -64,7 +64,7 @@ def q1_structure(w):
 @check("q1", "forward returns scores (logits), not probabilities", 1, public=("test_sequence_classifier_returns_logits",))
 def q1_logits(w):
     _build(w, "q1")
-    out = run_model(w, "q1", "SequenceClassifier", PROBE)
+    out = run_model(w, "q1", "SequenceClassifier", PROBE, (20, 3))
     if bool((out >= 0).all()) and torch.allclose(out.sum(dim=1), torch.ones(len(out), dtype=out.dtype), atol=1e-4):
         raise Fail("forward returns probabilities (every row is non-negative and sums to 1), but it should return "
                    "the logits: the scores of the linear layer, before any softmax. The softmax belongs to "
@@ -75,15 +75,15 @@ def q1_logits(w):
        public=("test_logits_depend_on_the_last_step",))
 def q1_last_step(w):
     _build(w, "q1")
-    before = run_model(w, "q1", "SequenceClassifier", PROBE)
+    before = run_model(w, "q1", "SequenceClassifier", PROBE, (20, 3))
     last = PROBE.clone()
     last[:, -1, :] += 1.0
-    if same(before, run_model(w, "q1", "SequenceClassifier", last)):
+    if same(before, run_model(w, "q1", "SequenceClassifier", last, (20, 3))):
         raise Fail("Changing the last time step of the input does not change the logits, so the model classifies "
                    "an earlier step: output[:, 0, :] is the state after the FIRST step. Use h_n[-1] or output[:, -1, :].")
     other = PROBE.clone()
     other[0] += 1.0
-    after = run_model(w, "q1", "SequenceClassifier", other)
+    after = run_model(w, "q1", "SequenceClassifier", other, (20, 3))
     if not same(before[1:], after[1:]):
         raise Fail("Changing one sequence of the batch changed the logits of the others: the RNN reads the batch "
                    "dimension as time. The data is (batch, time steps, features): build the RNN with "
@@ -102,7 +102,7 @@ def _rnn_reference(w, sid, info, x):
                            nonlinearity=attrs["nonlinearity"], bias=attrs["bias"],
                            bidirectional=attrs["bidirectional"], batch_first=True)
         rnn.load_state_dict(own)
-    except (KeyError, TypeError, ValueError, RuntimeError):
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError):
         raise Fail("The grader could not rebuild your model's nn.RNN from its weights; build it with nn.RNN(...) "
                    "in __init__ and do not replace its parameters afterwards.") from None
     with torch.no_grad():
