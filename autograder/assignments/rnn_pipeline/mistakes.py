@@ -36,5 +36,8 @@ CALIBRATION = (
                   note="order-free control"),
         Candidate("reads the first step", "wrong answer", "SequenceClassifier", False,
                   mistake="q4-first-step-instead-of-last", note="out[:, 0] instead of the last step"),
+        Candidate("forward returns probabilities", "reported", "SequenceClassifier", None,
+                  mistake="q1-forward-returns-probabilities",
+                  note="passes on accuracy; q1's logits check catches it"),
     )),
 )
