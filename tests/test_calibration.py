@@ -206,7 +206,7 @@ def test_training_session_reports_structure_as_plain_data():
     by_name = {name: (kind, attrs) for name, kind, attrs in info["modules"]}
     assert by_name["rnn"] == ("RNN", {"input_size": 10, "hidden_size": 32, "num_layers": 2,
                                       "dropout": 0.3, "batch_first": True,
-                                      "bidirectional": False})
+                                      "bidirectional": False, "bias": True, "nonlinearity": "tanh"})
     assert by_name["dropout"] == ("Dropout", {"p": 0.3})
     assert by_name["fc"] == ("Linear", {"in_features": 32, "out_features": 2})
 
