@@ -89,14 +89,16 @@ def test_overfitting_data_has_exact_label_noise_and_clean_validation():
     flipped = int((d["y_train"] != d["y_train_clean"]).sum())
     assert flipped == round(overfitting.LABEL_NOISE * overfitting.N_TRAIN)
     # The rule is learnable: the sign of the trend along the hidden direction gives the clean
-    # label, so the validation labels are not noise. Its time average carries no class.
+    # label, so the validation labels are not noise. The first step is each sequence's own random
+    # level and carries no class: no threshold on it does much better than chance.
     x, y = d["x_val"], d["y_val"]
     slope = (x[:, -1] - x[:, 0])                                  # (N, 10)
     direction = slope[y == 1].mean(0) - slope[y == 0].mean(0)
     direction /= direction.norm()
     assert accuracy(((slope @ direction) > 0).long(), y) > 0.9
-    avg = x.mean(dim=1) @ direction    # noise only: about 0.03 between the class means
-    assert abs(avg[y == 1].mean() - avg[y == 0].mean()) < 0.1
+    first = x[:, 0] @ direction
+    best = max(max(a, 1 - a) for a in (accuracy((first > t).long(), y) for t in first.tolist()))
+    assert best < 0.6, best
 
 
 def test_config_ranges_accept_the_candidates_and_reject_bad_configs():

@@ -8,6 +8,7 @@ from conftest import messages
 
 IDS = assignment_ids()
 MISTAKES = [(aid, m) for aid in IDS for m in assignments.module(aid, "mistakes").MISTAKES]
+ALTERNATIVES = [(aid, a) for aid in IDS for a in getattr(assignments.module(aid, "mistakes"), "ALTERNATIVES", [])]
 FAST = "rnn-basics"  # no training: its reference and blank notebook stay in make test-fast
 
 
@@ -52,3 +53,14 @@ def test_common_mistake_loses_its_question_with_its_message(published, grade, as
             assert score == max_score, f"{mistake.name} cost {question}: {messages(results, question)}"
     first = sorted(mistake.loses)[0]
     assert mistake.message in messages(results, first), messages(results, first)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment_id,alternative", ALTERNATIVES, ids=[f"{a}:{m.name}" for a, m in ALTERNATIVES])
+def test_correct_answer_in_another_form_keeps_full_marks(published, grade, assignment_id, alternative):
+    """What the questions leave open (a time-first RNN with transposes, F.dropout, the RNN's
+    nonlinearity and bias, log-probabilities as scores) is graded by behaviour, not by form."""
+    _, solution = published(assignment_id)
+    results, table = grade(assignment_id, apply(solution, alternative))
+    lost = {q: messages(results, q) for q, (score, max_score) in table.items() if score < max_score}
+    assert not lost, lost

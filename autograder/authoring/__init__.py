@@ -7,7 +7,7 @@ Probe onto the worker and raises `Fail("teaching message")`; `Mistake` is a comm
 as an edit of the reference solution; `training` and `training_checks` drive the training
 protocols of the assignments that train the student's model.
 """
-from .assignment import Assignment, Check, Fail
-from .mistakes import Mistake
+from .assignment import Assignment, Check, Fail, UnreadableAnswer
+from .mistakes import Alternative, Mistake
 
-__all__ = ["Assignment", "Check", "Fail", "Mistake"]
+__all__ = ["Alternative", "Assignment", "Check", "Fail", "Mistake", "UnreadableAnswer"]

@@ -32,6 +32,7 @@ class Check:
     visible: bool = False  # visible checks show at once; hidden ones after grades are published
     timeout: float = 60.0
     points: float = 0.0  # set by Assignment.set_points from the master notebook
+    public: tuple = ()  # names of the question's public tests that check the same property
 
 
 @dataclass
@@ -43,9 +44,13 @@ class Assignment:
     checks: list = field(default_factory=list)
     questions: dict = field(default_factory=dict)  # question id -> points, in notebook order
 
-    def check(self, question, name, weight=1, visible=False, timeout=60.0):
+    def check(self, question, name, weight=1, visible=False, timeout=60.0, public=()):
+        """Register a check. `public` names the public tests (functions of the master notebook's
+        tests for this question) that check the same property: where one of them passes, this
+        check must pass too, unless only the hidden inputs expose the bug
+        (tests/test_public_hidden_agreement.py)."""
         def register(fn):
-            self.checks.append(Check(question, name, weight, fn, visible, timeout))
+            self.checks.append(Check(question, name, weight, fn, visible, timeout, public=tuple(public)))
             return fn
         return register
 
@@ -60,7 +65,11 @@ class Assignment:
             checks = self.checks_for(qid)
             total = sum(_exact(c.weight) for c in checks)
             for c in checks:
-                c.points = float(_exact(points) * _exact(c.weight) / total)
+                share = _exact(points) * _exact(c.weight) / total
+                if share * 10_000 != int(share * 10_000):  # results.json rounds scores to 4 decimals
+                    raise ValueError(f"{self.id}: {qid}'s {points} points split by weight give "
+                                     f"{c.name!r} {float(share)} points; choose weights that split exactly")
+                c.points = float(share)
         return self
 
     def validate(self):

@@ -22,6 +22,16 @@ class Mistake:
     loses: set = field(default_factory=set)
     message: str = ""
     partial: bool = False  # True when only some of the question's points are lost
+    also: tuple = ()  # further (anchor, replacement) edits, each in its own code cell, applied after
+
+
+@dataclass
+class Alternative:
+    """A correct answer in another form than the reference's (an edit of it, as a Mistake is): it
+    must keep full marks. `edits` are (anchor, replacement) pairs, applied in order."""
+    name: str
+    edits: tuple
+    note: str = ""
 
 
 def replace_in_cell(notebook, anchor, replacement):
@@ -42,5 +52,12 @@ def insert_after(notebook, anchor, source):
     return notebook
 
 
-def apply(notebook, mistake):
-    return replace_in_cell(notebook, mistake.anchor, mistake.replacement)
+def apply(notebook, edit):
+    """A copy of `notebook` with a Mistake or an Alternative applied."""
+    if isinstance(edit, Alternative):
+        pairs = edit.edits
+    else:
+        pairs = ((edit.anchor, edit.replacement),) + tuple(edit.also)
+    for anchor, replacement in pairs:
+        notebook = replace_in_cell(notebook, anchor, replacement)
+    return notebook

@@ -8,7 +8,7 @@ import torch
 
 from ..judge.probe import SessionModel, buildable, module_description, shape_shown, student_error_message
 from ..judge.worker_client import StudentError
-from .assignment import Fail
+from .assignment import Fail, UnreadableAnswer
 
 
 def build(w, sid, class_name, args, kwargs=None, seed=0):
@@ -19,7 +19,7 @@ def build(w, sid, class_name, args, kwargs=None, seed=0):
     except StudentError as e:
         if e.info["type"] == "NameError" and not e.info.get("where"):
             raise Fail(f"`{class_name}` is not defined. Run the cell that defines the class.") from None
-        call = f"{class_name}({', '.join(map(repr, args))})"
+        call = f"{class_name}({', '.join(map(repr, args))}" + "".join(f", {k}={v!r}" for k, v in (kwargs or {}).items()) + ")"
         raise Fail(student_error_message(f"`{call}`", e.info, hidden_input=False, secrets=w.secrets)) from None
     if description is None:
         raise Fail(f"The grader could not read the description of `{class_name}`: your notebook may have changed "
@@ -54,7 +54,8 @@ def expect_shape(w, sid, class_name, args, x, expected, hint, kwargs=None):
 
 def modules_of(info, class_name):
     """Submodule descriptions [name, class, attrs] whose class is `class_name`."""
-    return [m for m in info.get("modules", []) if isinstance(m, list) and len(m) >= 3 and m[1] == class_name]
+    return [m for m in info.get("modules", []) if isinstance(m, list) and len(m) >= 3 and m[1] == class_name
+            and isinstance(m[2], dict)]
 
 
 def train_on_seeds(w, sid, run, seeds, what):
@@ -135,3 +136,40 @@ def verify_structure(w, sid, class_name, info, kind):
         raise Fail(f"`{class_name}`'s nn.{kind} does not compute what an nn.{kind} with its reported settings and "
                    "weights computes: build it with torch.nn." + kind + "(...) and do not change it afterwards.")
     return counted
+
+# -- behaviour of the student's model, built in a session (properties accuracy cannot see) ------
+def _shaped(out, class_name, x, shape):
+    if not isinstance(out, torch.Tensor):
+        raise Fail(f"`{class_name}.forward` returned {type(out).__name__}, not a tensor.")
+    if tuple(out.shape) != tuple(shape):
+        raise Fail(f"`{class_name}` returned shape {tuple(out.shape)} for an input of shape {tuple(x.shape)}; it "
+                   f"should be {tuple(shape)}.")
+    return out.double()
+
+
+def run_model(w, sid, class_name, x, shape, mode="eval"):
+    """The output of the session's model on `x` (not the grader's data), in eval mode by default;
+    Fail unless it is a tensor of `shape`."""
+    model = SessionModel(sid, class_name)
+    w.call(model, method=mode, hidden_input=False)
+    return _shaped(w.call(model, x, hidden_input=False), class_name, x, shape)
+
+
+def same(a, b, atol=1e-6):
+    """Equal up to float noise (a model that ignores a change gives the same numbers)."""
+    return a.shape == b.shape and torch.allclose(a, b, rtol=0, atol=atol)
+
+
+def outputs_by_seed(w, sid, class_name, x, shape, mode, seeds):
+    """The model's outputs on `x`, one per seed, in mode "eval", "train" or "train-outside-recurrent"
+    (training mode except its nn.RNN/LSTM/GRU layers, so that their own dropout is off)."""
+    try:
+        outs = w.session(sid).outputs(x, mode, list(seeds))
+    except StudentError as e:
+        raise Fail(student_error_message(f"`{class_name}.forward`", e.info, hidden_input=False, secrets=w.secrets)) from None
+    if not isinstance(outs, list) or len(outs) != len(seeds):
+        raise UnreadableAnswer("outputs of the wrong form")
+    for out in outs:
+        if isinstance(out, str):  # the session names what forward returned instead of a tensor
+            raise Fail(f"`{class_name}.forward` returned {out}, not a tensor.")
+    return [_shaped(out, class_name, x, shape) for out in outs]

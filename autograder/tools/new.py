@@ -59,7 +59,9 @@ check = assignment.check
 HIDDEN_CASES = [(1, 3, 7), (2, 4, 9), (3, 1, 16)]  # (num_layers, batch, hidden_size)
 
 
-@check("q1", "hidden_shape on the example", visible=True)
+# public=: the public tests of the master notebook that check the same property
+# (tests/test_public_hidden_agreement.py requires every public test to be named by a hidden check)
+@check("q1", "hidden_shape on the example", visible=True, public=("test_hidden_shape_example",))
 def q1_example(w):
     if w.call("hidden_shape", 1, 5, 20, hidden_input=False) != (1, 5, 20):
         raise Fail("hidden_shape(1, 5, 20) should be (1, 5, 20): (num_layers, batch, hidden_size).")

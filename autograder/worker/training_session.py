@@ -108,6 +108,28 @@ class TrainingSession:
             return type(out).__name__
         return list(out.shape)
 
+    def outputs(self, x, mode, seeds):
+        """The model's output on x once per seed (the global generator, which dropout draws from,
+        seeded first), in mode "eval", "train", or "train-outside-recurrent": training mode except
+        the nn.RNN/LSTM/GRU layers, so that only dropout outside them can act. Each output is a
+        tensor, or the type name of what forward returned instead."""
+        self._need_model()
+        if mode not in ("eval", "train", "train-outside-recurrent"):
+            raise ValueError(f"unknown mode {mode!r}")
+        self.model.train(mode != "eval")
+        if mode == "train-outside-recurrent":
+            for module in self.model.modules():
+                if isinstance(module, nn.RNNBase):
+                    module.eval()
+        outs = []
+        with torch.no_grad():
+            for seed in seeds:
+                torch.manual_seed(int(seed))
+                out = self.model(x)
+                outs.append(out if isinstance(out, torch.Tensor) else type(out).__name__)
+        self.model.eval()
+        return outs
+
     def predict(self, x, label_shape=None, num_classes=None):
         """Argmax class per example (or per step), int64; shape checked when the judge gives it."""
         self._need_model()

@@ -1,14 +1,16 @@
 """Hidden checks of overfitting, run by the judge (API: autograder/authoring/assignment.py).
 
 Accuracy alone cannot tell the course's fix from early stopping alone (calibration shows both
-pass), so q1 checks the structure: two stacked RNN layers with dropout between them, dropout on
-the last step's output, and no dropout in eval mode.
+pass), so q1 checks the model: two stacked RNN layers with dropout=dropout between them (the form
+the question asks for), and by behaviour: dropout outside the RNN on the way to the output in
+train mode (whatever form it takes: nn.Dropout, F.dropout(training=self.training), ...), built
+from the dropout argument, none in eval mode, and logits that read the last step.
 """
 import torch
 
 from ...authoring import Assignment, Fail
-from ...authoring.training_checks import describe_runs, expect_shape, modules_of, note, train_on_seeds, verify_structure
-from ...judge.probe import SessionModel
+from ...authoring.training_checks import (describe_runs, expect_shape, modules_of, note, outputs_by_seed, run_model,
+                                          same, train_on_seeds, verify_structure)
 from . import protocol
 
 assignment = Assignment(
@@ -17,14 +19,17 @@ check = assignment.check
 
 ARGS = [protocol.INPUT_SIZE, 32, protocol.N_CLASSES]
 SAMPLE = torch.randn(64, protocol.SEQ_LEN, protocol.INPUT_SIZE, generator=torch.Generator().manual_seed(7))
+OUT = (64, protocol.N_CLASSES)
+SEEDS = (101, 202, 303)  # dropout masks: a model with dropout gives a different output for each
 
 
-def _build(w):
-    return expect_shape(w, "q1", "SimpleRNN", ARGS, SAMPLE, (64, protocol.N_CLASSES),
-                        "one row of 2 class scores per sequence, from the last time step.", {"dropout": 0.3})
+def _build(w, sid="q1", dropout=0.5):
+    return expect_shape(w, sid, "SimpleRNN", ARGS, SAMPLE, (64, protocol.N_CLASSES),
+                        "one row of 2 class scores per sequence, from the last time step.", {"dropout": dropout})
 
 
-@check("q1", "SimpleRNN: output (batch, 2) from a 2-layer nn.RNN with dropout between layers", 1, visible=True)
+@check("q1", "SimpleRNN: output (batch, 2) from a 2-layer nn.RNN with dropout=dropout between its layers", 1,
+       visible=True, public=("test_simple_rnn_output_shape", "test_simple_rnn_has_two_layers_and_dropout"))
 def q1_structure(w):
     info = _build(w)
     rnns = modules_of(info, "RNN")
@@ -37,23 +42,47 @@ def q1_structure(w):
     if not isinstance(attrs.get("dropout", 0), (int, float)) or not attrs.get("dropout", 0) > 0:
         raise Fail("The RNN has no dropout between its layers: pass dropout=dropout to nn.RNN.")
     verify_structure(w, "q1", "SimpleRNN", info, "RNN")  # two layers claimed: they must compute as two
+    if attrs.get("dropout") != 0.5:
+        raise Fail(f"SimpleRNN(10, 32, 2, dropout=0.5) built an nn.RNN with dropout={attrs.get('dropout') if type(attrs.get('dropout')) in (int, float) else '?'}: pass the "
+                   "dropout argument on to nn.RNN rather than a fixed number.")
 
 
-@check("q1", "SimpleRNN: dropout on the last step's output, active in train(), off in eval()", 1)
+@check("q1", "SimpleRNN: dropout on the way to the output besides the RNN's own, from the dropout argument, "
+       "off in eval()", 2, public=("test_simple_rnn_dropout_only_in_training",))
 def q1_dropout(w):
-    info = _build(w)
-    if not any(isinstance(m[2].get("p"), (int, float)) and m[2]["p"] > 0 for m in modules_of(info, "Dropout")):
-        raise Fail("Add an nn.Dropout(dropout) on the last time step's output, before the linear layer.")
-    model = SessionModel("q1", "SimpleRNN")
-    w.call(model, method="train")
-    first, second = w.call(model, SAMPLE), w.call(model, SAMPLE)
-    if torch.equal(first, second):
-        raise Fail("In train() mode two forward passes gave the same output: dropout is not applied.")
-    w.call(model, method="eval")
-    first, second = w.call(model, SAMPLE), w.call(model, SAMPLE)
-    if not torch.equal(first, second):
-        raise Fail("In eval() mode the output still changes between calls: use nn.Dropout modules (not "
-                   "F.dropout with training=True) so that eval() turns dropout off.")
+    _build(w)
+    train = outputs_by_seed(w, "q1", "SimpleRNN", SAMPLE, OUT, "train-outside-recurrent", SEEDS)
+    if all(same(train[0], o) for o in train[1:]):
+        raise Fail("With the RNN's own dropout set aside, the model in train() mode gives the same output whatever "
+                   "the random seed: the dropout on the last step's output is not applied. Apply it in forward, "
+                   "out = self.dropout(out[:, -1, :]), before the linear layer (defining it in __init__ is not enough).")
+    evals = outputs_by_seed(w, "q1", "SimpleRNN", SAMPLE, OUT, "eval", SEEDS)
+    if not all(same(evals[0], o) for o in evals[1:]):
+        raise Fail("In eval() mode the output still changes between calls: use nn.Dropout modules (or F.dropout with "
+                   "training=self.training) so that eval() turns dropout off.")
+    _build(w, "q1-no-dropout", dropout=0.0)
+    train = outputs_by_seed(w, "q1-no-dropout", "SimpleRNN", SAMPLE, OUT, "train", SEEDS)
+    if not all(same(train[0], o) for o in train[1:]):
+        raise Fail("SimpleRNN(10, 32, 2, dropout=0.0) still drops values in train() mode: build every dropout from "
+                   "the dropout argument (nn.Dropout(dropout)), not from a fixed number.")
+
+
+@check("q1", "SimpleRNN: logits from the last time step, each sequence on its own", 1,
+       public=("test_simple_rnn_reads_the_last_step",))
+def q1_last_step(w):
+    _build(w)
+    before = run_model(w, "q1", "SimpleRNN", SAMPLE, OUT)
+    last = SAMPLE.clone()
+    last[:, -1, :] += 1.0
+    if same(before, run_model(w, "q1", "SimpleRNN", last, OUT)):
+        raise Fail("Changing the last time step does not change the logits, so the model classifies an earlier step: "
+                   "out[:, 0, :] is the first step; use out[:, -1, :].")
+    other = SAMPLE.clone()
+    other[0] += 1.0
+    if not same(before[1:], run_model(w, "q1", "SimpleRNN", other, OUT)[1:]):
+        raise Fail("Changing one sequence of the batch changed the logits of the others: the RNN reads the batch "
+                   "dimension as time. The data is (batch, seq_len, features): build it with batch_first=True (or "
+                   "transpose to time-first before it and back after it).")
 
 
 def _config(w):
@@ -63,7 +92,8 @@ def _config(w):
     return config
 
 
-@check("q2", "config has every key, each with a number", 1, visible=True)
+@check("q2", "config has every key, each with a number", 1, visible=True,
+       public=("test_config_has_every_key", "test_config_values_are_in_range"))
 def q2_keys(w):
     config = _config(w)
     missing = [k for k in protocol.CONFIG_RANGES if k not in config]
@@ -74,14 +104,15 @@ def q2_keys(w):
         raise Fail(f"Give a number for {', '.join(blank)} (a blank `...` is still there, or a value is not a number).")
 
 
-@check("q2", "config values are in sane ranges", 1)
+@check("q2", "config values are in sane ranges", 1, public=("test_config_values_are_in_range",))
 def q2_ranges(w):
     problems = protocol.config_problems(_config(w))
     if problems:
         raise Fail("; ".join(problems) + ".")
 
 
-@check("q3", f"trained with config and early stopping: validation >= {protocol.VAL_THRESHOLD:.0%} and training < {protocol.TRAIN_ACC_LIMIT:.0%}", 6, timeout=200)
+@check("q3", f"trained with config and early stopping: validation >= {protocol.VAL_THRESHOLD:.0%} and training < {protocol.TRAIN_ACC_LIMIT:.0%}", 6, timeout=200,
+       public=("test_model_builds_from_config", "test_local_run_meets_both_targets"))
 def q3_training(w):
     config = _config(w)
     problems = protocol.config_problems(config)

@@ -1,9 +1,12 @@
 """overfitting: the grader's data, protocol, seeds and thresholds for q3 (training check).
 
-Data (the course example used random data and random labels, which no model can learn): a
-rising or a falling trend over the 5 steps along a random direction of the 10 features, plus
-Gaussian noise. The trend is centred in time, so the time average carries no class. Training
-labels are flipped for exactly LABEL_NOISE of the training sequences; validation labels are clean.
+Data (the course example used random data and random labels, which no model can learn): along a
+random direction of the 10 features, each sequence starts at its own random level (Gaussian, std
+LEVEL) and then rises or falls steadily by RISE over its 5 steps, plus Gaussian noise. The first step is the level
+alone, so it carries no class at all (a model that reads the first step instead of the last stays
+at chance); the random level also hides most of the class from the time average and from the last
+step alone, so the model has to compare the steps. Training labels are flipped for exactly
+LABEL_NOISE of the training sequences; validation labels are clean.
 A model that learns the rule scores about 1 - LABEL_NOISE against the noisy training labels, so
 training accuracy >= TRAIN_ACC_LIMIT means the model memorised flipped labels. 35% noise keeps a
 memorising model's validation accuracy far below 0.85; 400 training sequences (not more) let the
@@ -27,7 +30,7 @@ from autograder.judge import grading_key
 INPUT_SIZE, SEQ_LEN, N_CLASSES = 10, 5, 2
 N_TRAIN, N_VAL = 400, 1000
 LABEL_NOISE = 0.35
-TREND, NOISE = 3.0, 1.0
+RISE, NOISE, LEVEL = 6.0, 1.0, 4.0   # rise from the first step to the last, noise std, std of the start level
 VAL_THRESHOLD = 0.85        # validation accuracy must be >= this
 TRAIN_ACC_LIMIT = 0.92      # training accuracy must be < this
 THRESHOLD = VAL_THRESHOLD
@@ -75,8 +78,9 @@ def make_data(seed):
     direction /= direction.norm()
     y = g.randint(0, N_CLASSES, (n,))
     sign = 2.0 * y - 1.0                                  # +1 rising, -1 falling
-    trend = TREND * torch.linspace(-1.0, 1.0, SEQ_LEN)    # centred: no class in the time average
-    x = (sign[:, None, None] * trend[None, :, None] * direction
+    level = LEVEL * g.randn(n)                            # where each sequence starts
+    steps = RISE * torch.linspace(0.0, 1.0, SEQ_LEN)      # 0 at the first step: no class there
+    x = ((level[:, None] + sign[:, None] * steps[None, :])[:, :, None] * direction
          + NOISE * g.randn(n, SEQ_LEN, INPUT_SIZE))
     y_train = y[:N_TRAIN].clone()
     flipped = g.randperm(N_TRAIN)[:round(LABEL_NOISE * N_TRAIN)]

@@ -71,13 +71,14 @@ def _computes_as_described(w, name, obj, settings):
 
 
 # -- q1: build nn.RNN -------------------------------------------------------------------------
-@check("q1", "rnn is an nn.RNN", 1, visible=True)
+@check("q1", "rnn is an nn.RNN", 1, visible=True, public=("test_rnn_is_an_nn_RNN",))
 def rnn_is_rnn(w):
     obj, settings = _rnn_layer(w, "rnn")
     _computes_as_described(w, "rnn", obj, settings)
 
 
-@check("q1", "input size 10, hidden size 20, one layer", 1)
+@check("q1", "input size 10, hidden size 20, one layer", 1,
+       public=("test_rnn_is_an_nn_RNN", "test_rnn_input_and_hidden_size", "test_rnn_has_one_layer"))
 def rnn_settings(w):
     obj, s = _rnn_layer(w, "rnn")
     _computes_as_described(w, "rnn", obj, s)
@@ -99,7 +100,7 @@ def _tensor(w, name):
     return obj.value
 
 
-@check("q2", "hidden has shape (1, 5, 20)", 1, visible=True)
+@check("q2", "hidden has shape (1, 5, 20)", 1, visible=True, public=("test_hidden_is_a_tensor", "test_hidden_shape"))
 def hidden_shape(w):
     shape = tuple(_tensor(w, "hidden").shape)
     if shape == (1, 20, 5):
@@ -110,7 +111,7 @@ def hidden_shape(w):
                    "(num_layers, batch, hidden_size) = (1, 5, 20).")
 
 
-@check("q2", "hidden is all zeros", 1)
+@check("q2", "hidden is all zeros", 1, public=("test_hidden_is_a_tensor", "test_hidden_is_zeros"))
 def hidden_zeros(w):
     hidden = _tensor(w, "hidden")
     if hidden.numel() == 0 or bool(hidden.float().abs().max() != 0):
@@ -156,7 +157,8 @@ def _q3_outputs(w):
     return output, _tensor(w, "hidden")
 
 
-@check("q3", "output (6, 5, 20) and hidden (1, 5, 20)", 1, visible=True)
+@check("q3", "output (6, 5, 20) and hidden (1, 5, 20)", 1, visible=True,
+       public=("test_output_shape", "test_final_hidden_shape"))
 def forward_shapes(w):
     output, hidden = _q3_outputs(w)
     if tuple(output.shape) != (6, 5, 20):
@@ -165,7 +167,7 @@ def forward_shapes(w):
         raise Fail(f"hidden has shape {tuple(hidden.shape)}; after the forward pass it should be (1, 5, 20).")
 
 
-@check("q3", "output and hidden equal a forward pass of rnn on input_seq", 2)
+@check("q3", "output and hidden equal a forward pass of rnn on input_seq", 2, public=("test_matches_a_forward_pass",))
 def forward_values(w):
     output, hidden = _q3_outputs(w)
     expected_output, expected_hidden = _q3_reference(w)
@@ -214,7 +216,9 @@ def _compare_dicts(w, name, reference, cases, rule):
                        "of the original word.")
 
 
-@check("q4", "long_word_lengths on typical word lists", 1, visible=True)
+@check("q4", "long_word_lengths on typical word lists", 1, visible=True,
+       public=("test_long_word_lengths_returns_a_dict", "test_long_word_lengths_values_are_lengths",
+               "test_long_word_lengths_keeps_words_longer_than_3"))
 def q4_typical(w):
     _compare_dicts(w, "long_word_lengths", long_word_lengths, Q4_TYPICAL, 3)
 
@@ -224,7 +228,9 @@ def q4_edges(w):
     _compare_dicts(w, "long_word_lengths", long_word_lengths, Q4_EDGES, 3)
 
 
-@check("q5", "upper_word_lengths on typical word lists", 1, visible=True)
+@check("q5", "upper_word_lengths on typical word lists", 1, visible=True,
+       public=("test_upper_word_lengths_returns_a_dict", "test_upper_word_lengths_keys_are_upper_case",
+               "test_upper_word_lengths_values_and_filter"))
 def q5_typical(w):
     _compare_dicts(w, "upper_word_lengths", upper_word_lengths, Q5_TYPICAL, 4)
 
@@ -285,7 +291,8 @@ def q6_layers(w):
     _check_shapes(w, "layers", "a stacked RNN: h_n has one row per layer, (num_layers, batch, hidden_size); output keeps only the last layer")
 
 
-@check("q6", "rnn_output_shapes, batch_first=True", 1)
+@check("q6", "rnn_output_shapes, batch_first=True", 1,
+       public=("test_rnn_output_shapes_returns_two_tuples", "test_rnn_output_shapes_matches_a_real_rnn"))
 def q6_batch_first(w):
     _check_shapes(w, "batch_first", "batch_first=True: output becomes (batch, seq_len, hidden_size), but h_n stays (num_layers, batch, hidden_size)")
 
@@ -354,11 +361,14 @@ def _check_last_states(w, kind):
     raise Fail("The final hidden states differ from running each sequence through the RNN on its own.")
 
 
-Q7_CHECKS = [("equal", "equal lengths", 1), ("sorted", "different lengths sorted longest first", 1),
-             ("unsorted", "different lengths in any order", 1), ("layers", "an RNN with several layers", 0.5),
-             ("batch_first", "an RNN built with batch_first=True", 0.5)]
-for _kind, _what, _weight in Q7_CHECKS:
-    check("q7", f"last_hidden_states, {_what}", _weight, visible=_kind == "equal")(
+# the public tests that cover each case (tests/test_public_hidden_agreement.py)
+Q7_CHECKS = [("equal", "equal lengths", 1, ()), ("sorted", "different lengths sorted longest first", 1, ()),
+             ("unsorted", "different lengths in any order", 1, ()),
+             ("layers", "an RNN with several layers", 0.5,
+              ("test_last_hidden_states_shape", "test_last_hidden_states_matches_each_sequence_alone")),
+             ("batch_first", "an RNN built with batch_first=True", 0.5, ())]
+for _kind, _what, _weight, _public in Q7_CHECKS:
+    check("q7", f"last_hidden_states, {_what}", _weight, visible=_kind == "equal", public=_public)(
         lambda w, kind=_kind: _check_last_states(w, kind))
 
 

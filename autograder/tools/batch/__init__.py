@@ -130,6 +130,9 @@ def command(args):
           f"{len(stats['pairs'])} suspicious pairs; {stats['wall_seconds']:.0f} s.")
     if shard:
         print(f"  shard {shard[0]}/{shard[1]} of the folder")
+    if stats.get("kit_errors"):
+        print(f"  {stats['kit_errors']} checks could not be run by the kit itself (kit errors, see report.md): "
+              "regrade those submissions once the kit is fixed.")
     for name in ("grades.csv", "grades-canvas.csv", "report.md", "similar_pairs.csv"):
         print(f"  {os.path.join(args.output, name)}")
     from .gradebook import unidentified

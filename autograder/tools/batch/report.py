@@ -116,8 +116,13 @@ def write_report(rows, assignment, out_dir, pairs=(), top=5, slowest=10, note=""
     lines = [f"# {assignment.title}: class report", ""]
     if note:
         lines += [note, ""]
+    kit = [r for r in rows if r.get("kit_errors")]
     lines += [f"- submissions: {len(rows)} ({len(graded)} graded, {len(errors)} could not be graded)",
               f"- total points: {total:g}"]
+    if kit:
+        lines += [f"- **kit errors: {sum(len(r['kit_errors']) for r in kit)} checks in {len(kit)} submissions** could "
+                  "not be run by the grader itself (the students were told; see the grading log): regrade them once "
+                  "the kit is fixed"]
     if scores:
         lines += [f"- mean {statistics.mean(scores):.2f}, median {statistics.median(scores):g}, "
                   f"min {min(scores):g}, max {max(scores):g}; full marks: {sum(s >= total - 1e-9 for s in scores)}"]
@@ -140,6 +145,10 @@ def write_report(rows, assignment, out_dir, pairs=(), top=5, slowest=10, note=""
         lines.append("")
     if not failures:
         lines += ["No failures.", ""]
+    if kit:
+        lines += ["## Checks the kit could not run", "", "| submission | checks |", "|---|---|"]
+        lines += [f"| {r['id']} | {_cell('; '.join(r['kit_errors']))} |" for r in kit]
+        lines.append("")
     lines += ["## Could not be graded", ""]
     if errors:
         lines += ["| submission | kind | message |", "|---|---|---|"]

@@ -24,7 +24,7 @@ import time
 from ... import assignments
 from ...judge import isolation, results
 from ...judge.engine import grade_or_report, limit_judge_memory
-from ...judge.outcome import GradingOutcome, grading_outcome
+from ...judge.outcome import CheckOutcome, GradingOutcome, check_outcome, grading_outcome
 from ...judge.worker_client import WorkerProcess
 from ...paths import PACKAGE_DIR, package_name
 from .discover import content_hash
@@ -165,10 +165,18 @@ def _write_json(data, path):
     os.replace(tmp, path)
 
 
+def kit_errors(outcome):
+    """Names of the checks the kit itself could not run (the engine marks them): regrade them once
+    the kit is fixed."""
+    return [t["name"] for t in outcome.get("tests", [])
+            if isinstance(t, dict) and check_outcome(t) is CheckOutcome.KIT_ERROR]
+
+
 def _row(sub, meta, outcome, results_path):
     return {"id": sub.id, "path": sub.path, "submitters": sub.submitters, "status": meta["status"],
             "error_kind": meta.get("error_kind", ""), "seconds": meta["seconds"], "score": outcome["score"],
-            "questions": {q: s for q, (s, _) in results.per_question(outcome).items()}, "results_path": results_path}
+            "questions": {q: s for q, (s, _) in results.per_question(outcome).items()}, "results_path": results_path,
+            "kit_errors": kit_errors(outcome)}
 
 
 def grade_all(assignment_id, submissions, out_dir, jobs=None, cell_timeout=None, budget=None, hard_limit=None,
@@ -253,6 +261,7 @@ def grade_all(assignment_id, submissions, out_dir, jobs=None, cell_timeout=None,
         progress.close()
     stats["rows"] = [rows[s.id] for s in submissions]
     stats["errors"] = sum(r["status"] == "error" for r in stats["rows"])
+    stats["kit_errors"] = sum(len(r["kit_errors"]) for r in stats["rows"])
     stats["wall_seconds"] = time.monotonic() - started
     return stats
 
