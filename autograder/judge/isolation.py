@@ -397,12 +397,17 @@ def _clear_own_keyrings():
         keyctl(_KEYCTL_CLEAR, persistent)
 
 
-def uid_files(uid, roots=SHARED_TMP, deadline=None, max_entries=200_000):
+def uid_files(uid, roots=SHARED_TMP, deadline=None, max_entries=200_000, depth=3):
     """Entries owned by `uid` under the shared temporary directories (the top of each owned
-    subtree only). Iterative, bounded by `deadline` and `max_entries`."""
-    found, pending, seen = [], [r for r in roots if os.path.isdir(r)], 0
+    subtree only). A uid with no group creates entries only in world-writable directories (and
+    then in its own), so the walk enters every world-writable directory it finds, and other
+    directories others may enter down to `depth` levels (a world-writable directory hidden deeper
+    inside someone's tree is missed; Landlock, where it holds, stops such writes). Iterative,
+    bounded by `deadline` and `max_entries`."""
+    found, seen = [], 0
+    pending = [(r, 0) for r in roots if os.path.isdir(r)]
     while pending:
-        directory = pending.pop()
+        directory, level = pending.pop()
         try:
             entries = list(os.scandir(directory))
         except OSError:
@@ -415,8 +420,8 @@ def uid_files(uid, roots=SHARED_TMP, deadline=None, max_entries=200_000):
                 continue
             if st.st_uid == uid:
                 found.append(entry.path)
-            elif stat.S_ISDIR(st.st_mode) and st.st_mode & 0o001:
-                pending.append(entry.path)  # only directories others may enter can hold its files
+            elif stat.S_ISDIR(st.st_mode) and st.st_mode & 0o001 and (st.st_mode & 0o002 or level + 1 < depth):
+                pending.append((entry.path, level + 1))
         if seen > max_entries or (deadline and time.monotonic() > deadline):
             break
     return found

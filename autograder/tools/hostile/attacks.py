@@ -498,3 +498,15 @@ class $target(_Base):  # the given layers for the structure checks, but it learn
                 answers[i] = torch.nn.functional.one_hot(label, out.shape[-1]).float() * 10
         return answers + 0 * out  # no gradient reaches the weights
 '''}
+
+DEEP_TREE = r'''
+import os
+fd = os.open(".", os.O_RDONLY | os.O_DIRECTORY)  # the scratch directory: 1,500 levels, then a locked one
+for level in range(1500):
+    os.mkdir("d", dir_fd=fd)
+    child = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+    os.close(fd)
+    fd = child
+os.mkdir("locked", 0o000, dir_fd=fd)
+os.close(fd)
+'''

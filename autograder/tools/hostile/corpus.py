@@ -21,7 +21,7 @@ from .attacks import (READ_HIDDEN, LEAK_THROUGH_CHECK, WRITE_OUTSIDE, DETACHED, 
                       LOOP_IN_TARGET, BIG_MODEL, SLOW_STEPS, FLOOD, MEMORY, FORK_BOMB, THREAD_BOMB,
                       BREAK_CHANNEL, CLOSE_CHANNEL, STOP_READING, BIG_CELL, MALFORMED_ERRORS, DEEP_REPLIES,
                       FORGED_SIZES, ODD_TEXT, EVERY_WORD, EXCEPTION_NAMED_BY_INPUTS, NETWORK_OTHER_PROTOCOLS,
-                      STATE_OUTLIVES_GRADING, ALIAS_SANDBOX_MODEL, SEE_THE_HOST, REBUILD_HIDDEN_DATA)
+                      STATE_OUTLIVES_GRADING, ALIAS_SANDBOX_MODEL, SEE_THE_HOST, REBUILD_HIDDEN_DATA, DEEP_TREE)
 
 def _missing_fields(student, reference):
     data = json.loads(reference)
@@ -187,6 +187,8 @@ CORPUS = [
       message="Validation accuracy"),
     # exhaustion: bounded by the cell timeout, the budget, the caps and the PID namespace
     A("100-MB-print", "exhaust", FLOOD, base="reference", costs=False, group="survive"),
+    # a scratch tree too deep for a recursive removal: cleanup is iterative and never costs the grade
+    A("deep-tree-in-scratch", "exhaust", DEEP_TREE, base="reference", costs=False, group="survive"),
     A("memory-beyond-the-cap", "exhaust", MEMORY, base="reference", costs=False, once=True),
     A("infinite-loop-in-a-cell", "exhaust", LOOP, base="reference", costs=False, options=HANG,
       message="cell {cell} did not finish within", group="hang", once=True),
