@@ -1,5 +1,6 @@
 """The build of student notebooks: up to date, free of solutions and outputs, well formed."""
 import copy
+import os
 import json
 
 import nbformat
@@ -10,6 +11,7 @@ from autograder.paths import solution_path, student_path
 from autograder.tools.assign import render
 from autograder.tools.assign.leak_check import find_leaks
 from autograder.tools.assign.normalize import normalize
+from autograder.tools.assign.own_file import find_own_file
 from autograder.assignments.rnn_basics.checks import ANSWER_KEY, Q4_EDGES, Q5_EDGES
 
 IDS = assignment_ids()
@@ -111,3 +113,25 @@ def test_points_live_in_the_master_and_its_text_agrees(assignment_id):
     for q, p in points.items():
         total = sum(Fraction(c.points).limit_denominator(10_000) for c in assignment.checks_for(q))
         assert total == Fraction(p).limit_denominator(10_000), q
+
+
+def test_own_file_makes_the_init_cell_find_a_renamed_copy(tmp_path, monkeypatch):
+    """The init cell names the notebook's file; after the transform it finds the file the student
+    works in: the newest `<id>*.ipynb`, e.g. a browser's `rnn-basics (1).ipynb`."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        '# Initialize Otter\nimport otter\ngrader = otter.Notebook("rnn-basics.ipynb")')])
+    source = find_own_file(notebook).cells[0].source
+    assert 'grader = otter.Notebook(_this_notebook("rnn-basics.ipynb"))' in source
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    namespace = {}
+    exec(source.replace("import otter", "").replace("grader = otter.Notebook(", "found = ("), namespace)
+    assert namespace["found"] == "rnn-basics.ipynb"  # nothing saved yet: otter's own message follows
+    (tmp_path / "rnn-basics.ipynb").write_text("{}")
+    os.utime(tmp_path / "rnn-basics.ipynb", (1, 1))
+    (tmp_path / "rnn-basics (1).ipynb").write_text("{}")
+    exec(source.replace("import otter", "").replace("grader = otter.Notebook(", "found = ("), namespace)
+    assert namespace["found"] == "rnn-basics (1).ipynb"
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "rnn-basics.ipynb"))  # Jupyter says which
+    exec(source.replace("import otter", "").replace("grader = otter.Notebook(", "found = ("), namespace)
+    assert namespace["found"] == str(tmp_path / "rnn-basics.ipynb")

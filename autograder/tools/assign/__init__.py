@@ -2,7 +2,7 @@
 
 The instructor edits one file per assignment, `solutions/<id>/master.ipynb`, in otter-grader's
 Otter Assign format. `build(id)` runs otter assign on it, then applies the small transforms of
-this package (one per file) and writes:
+this package (one per file: own_file, normalize, leak_check) and writes:
     assignments/<id>/<id>.ipynb             the student notebook (blanks, public checks)
     solutions/<id>/<id>-solution.ipynb      the reference solution
 """
@@ -10,6 +10,7 @@ import os
 
 from .leak_check import find_leaks
 from .normalize import normalize
+from .own_file import find_own_file
 from .otter_assign import run_otter_assign
 from ...assignments import assignment_ids
 from ...paths import ROOT, master_path, solution_path, student_path
@@ -18,7 +19,7 @@ from ...paths import ROOT, master_path, solution_path, student_path
 def render(assignment_id, root=ROOT):
     """(student notebook, solution notebook) as nbformat objects, built fresh from the master."""
     student, solution = run_otter_assign(master_path(assignment_id, root), assignment_id)
-    student, solution = normalize(student), normalize(solution)
+    student, solution = normalize(find_own_file(student)), normalize(find_own_file(solution))
     leaks = find_leaks(student, solution)
     if leaks:
         raise ValueError(f"{assignment_id}: the student notebook would leak solution lines: {leaks[:3]}")
