@@ -14,16 +14,6 @@ import corpus  # noqa: E402
 
 pytestmark = pytest.mark.slow  # one grading per entry
 ENTRIES = corpus.entries()
-# Gating now: rnn-basics (0 misgraded of 44). The training assignments' entries wait for issue 12's
-# behaviour checks (the `validity` work: causality, logits, dropout, the last step, references
-# from the student's own layer); until those land they are skipped, not counted as passing.
-GATING = {"rnn-basics"}
-
-
-def _param(assignment, entry):
-    marks = () if assignment in GATING else pytest.mark.skip(
-        reason="issue 12 open for this assignment: its behaviour checks have not landed yet")
-    return pytest.param(assignment, entry, marks=marks, id=entry["file"])
 
 
 def test_the_corpus_is_large_and_varied():
@@ -33,7 +23,7 @@ def test_the_corpus_is_large_and_varied():
     assert {a for a, _ in ENTRIES} == {"rnn-basics", "sequence-memory", "rnn-pipeline", "overfitting"}
 
 
-@pytest.mark.parametrize("assignment,entry", [_param(a, e) for a, e in ENTRIES])
+@pytest.mark.parametrize("assignment,entry", [pytest.param(a, e, id=e["file"]) for a, e in ENTRIES])
 def test_graded_as_the_question_asks(assignment, entry, grade):
     limits = assignments.load(assignment)  # the real limits, widened only on a loaded machine
     options = scale_limits({"cell_timeout": limits.cell_timeout, "budget": limits.budget}, time_scale())

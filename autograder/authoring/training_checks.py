@@ -117,7 +117,9 @@ def verify_structure(w, sid, class_name, info, kind):
     prefix = name + "." if name else ""
     weights = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix) and "." not in k[len(prefix):]}
     try:
-        layer = _LAYERS[kind](**{k: settings[k] for k in _LAYER_KEYS}, bias=any(k.startswith("bias") for k in weights))
+        extra = {"nonlinearity": settings.get("nonlinearity", "tanh")} if kind == "RNN" else {}  # relu is allowed
+        layer = _LAYERS[kind](**{k: settings[k] for k in _LAYER_KEYS}, bias=any(k.startswith("bias") for k in weights),
+                              **extra)
         layer.load_state_dict(weights)
     except (RuntimeError, TypeError, ValueError, KeyError):
         raise Fail(f"The weights of `{class_name}`'s nn.{kind} do not fit the nn.{kind} it describes.") from None
