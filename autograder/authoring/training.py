@@ -51,21 +51,31 @@ def _in_process(session):
 
 
 def train(session, data, *, epochs, batch_size, lr, seed, num_classes, weight_decay=0.0,
-          patience=None, positions=None):
+          patience=None, positions=None, causal=False):
     """Train the session's current model on data["x_train"], data["y_train"].
 
     patience=None: a fixed number of epochs, the last weights are scored.
+    causal=True (one label per step): each validation step is predicted from the prefix that ends
+    there, so no model, whatever it does, sees the numbers that follow (the next one is the target).
+
     patience=k: stop once validation accuracy has not improved for k epochs in a row; when it
-    stops that way, the best weights are restored and scored. When the epoch budget runs out
-    first, the last weights stand, as without early stopping (an exhausted budget is not an
-    early stop: this is what makes a config with patience >= epochs "no early stopping").
+    stops that way, the best epoch's scores stand (the scores of the weights early stopping
+    restores). When the epoch budget runs out first, the last epoch's scores stand, as without
+    early stopping (an exhausted budget is not an early stop: this is what makes a config with
+    patience >= epochs "no early stopping").
+
+    The best epoch is kept here, never in the worker: a snapshot taken only when validation
+    accuracy improves would tell the student's code, one bit per epoch, how its predictions
+    fared against the hidden validation labels (an oracle a submission used to read them out).
+    The worker sees the same calls every epoch; only when training stops shows.
     """
     cpu0, wall0 = time.process_time(), time.perf_counter()
     x_tr, y_tr, x_val, y_val = data["x_train"], data["y_train"], data["x_val"], data["y_val"]
     session.new_optimizer(lr, weight_decay)
 
     def scores():
-        p_val = session.predict(x_val, list(y_val.shape), num_classes)
+        p_val = _causal_predictions(session, x_val, num_classes) if causal else \
+            session.predict(x_val, list(y_val.shape), num_classes)
         p_tr = session.predict(x_tr, list(y_tr.shape), num_classes)
         return accuracy(p_val, y_val, positions), accuracy(p_tr, y_tr, positions)
 
@@ -79,18 +89,29 @@ def train(session, data, *, epochs, batch_size, lr, seed, num_classes, weight_de
             continue
         if best is None or val_acc > best["val_acc"]:
             best, since_best = curve[-1], 0
-            session.snapshot()
         else:
             since_best += 1
             if since_best >= patience:
                 stopped = True
                 break
-    if stopped:
-        session.restore()
-        val_acc, train_acc = scores()  # score the restored model itself, not the remembered numbers
     final = best if stopped else curve[-1]
+    val_acc, train_acc = final["val_acc"], final["train_acc"]
     cpu = time.process_time() - cpu0 if _in_process(session) else None
     return TrainingOutcome(val_acc=val_acc, train_acc=train_acc, epochs_run=len(curve),
                            curve=curve, cpu_seconds=cpu,
                            wall_seconds=time.perf_counter() - wall0,
                            stopped_early=stopped, best_epoch=final["epoch"])
+
+
+def _causal_predictions(session, x, num_classes):
+    """(N, T) predictions where step t comes from the model run on x[:, :t + 1] alone. A model that
+    reads ahead (a bidirectional layer) gains nothing: what follows a step is not in its input,
+    however the model tells the grader's calls apart."""
+    steps = []
+    for t in range(x.shape[1]):
+        pred = session.predict(x[:, :t + 1], [x.shape[0], t + 1], num_classes)
+        if not isinstance(pred, torch.Tensor) or tuple(pred.shape) != (x.shape[0], t + 1):
+            raise UnreadableAnswer(f"predictions of shape {tuple(getattr(pred, 'shape', ()))} for a prefix of "
+                                   f"{t + 1} steps")
+        steps.append(pred[:, t])
+    return torch.stack(steps, dim=1)

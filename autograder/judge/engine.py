@@ -137,9 +137,11 @@ class Grading:
             if hung:
                 self._record(check, name, CheckOutcome.NOT_RUN, f"Not run: {hung}")
                 continue
+            probe = None
             try:
                 self._ensure_worker()
-                check.fn(Probe(self.worker, self._timeout(limit), self.secrets))
+                probe = Probe(self.worker, self._timeout(limit), self.secrets)
+                check.fn(probe)
             except BudgetExhausted:
                 self._record(check, name, CheckOutcome.NOT_RUN, f"Not checked: the submission used its whole time budget of {self.budget:.0f} s before this check.")
             except Fail as e:
@@ -166,6 +168,10 @@ class Grading:
                              "the course staff). This is not a judgement of your work.")
             else:
                 self._record(check, name, CheckOutcome.PASSED, "Passed.")
+            if probe is not None and probe.trained_on_hidden_data and self.worker is probe.worker:
+                # what training on the grader's data told the student's code (when it stopped)
+                # must not reach a later check's message: a fresh worker replays the notebook
+                self._stop_worker()
 
     def _redact(self, text):
         """Strike hidden inputs the submission does not itself contain from a message."""

@@ -46,6 +46,7 @@ def worker_files():
     """The files copied into the sandbox: autograder/worker/*.py (not its __init__) and wire.py."""
     names = sorted(n for n in os.listdir(WORKER_DIR) if n.endswith(".py") and n != "__init__.py")
     return [os.path.join(WORKER_DIR, n) for n in names] + [WIRE_FILE]
+SWEEP_ON_ACQUIRE_SECONDS = 3.0  # a dirty uid is skipped, not waited for
 UID_FIRST, UID_COUNT = 61000, 1000  # transient grading uids (gid = uid); no passwd entry needed
 LOCK_DIR = "/run/rnnkit-uids"
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue", "/run/lock", "/var/lock")
@@ -264,8 +265,13 @@ class GradingUid:
             except OSError:
                 os.close(fd)
                 continue
+            # whatever an earlier grading left behind (a crashed judge, or a cleanup that ran out
+            # of time): a uid that cannot be swept clean quickly is not used, so no grading ever
+            # starts with another one's files, processes or IPC objects
+            if sweep_uid(uid, time.monotonic() + SWEEP_ON_ACQUIRE_SECONDS):
+                os.close(fd)
+                continue
             self.uid, self.fd = uid, fd
-            sweep_uid(uid, time.monotonic() + 10)  # whatever a crashed judge left behind
             return uid, uid
         raise RuntimeError(f"no free grading uid in {self.first}-{self.first + self.count - 1}")
 
@@ -456,7 +462,11 @@ def remove_tree(path, deadline=None):
                 return
             subdir = None
             with os.scandir(fd) as entries:
-                for entry in entries:
+                for count, entry in enumerate(entries):
+                    # a flat directory can hold millions of (hard-linked) entries: the deadline
+                    # is checked inside one directory too, not only between directories
+                    if count % 1000 == 999 and deadline is not None and time.monotonic() > deadline:
+                        return
                     if entry.is_dir(follow_symlinks=False):
                         subdir = subdir or entry.name
                     else:

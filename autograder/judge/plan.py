@@ -47,7 +47,8 @@ def check_calls(source):
     displayed result all count."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):  # IPython syntax (magics): the usual spelling, by pattern
+    except Exception:  # IPython syntax (magics), or a cell the parser cannot hold (MemoryError,
+        # RecursionError on deep nesting): the usual spelling, by pattern
         return _CHECK_CALL.findall(source), False
     questions = [n.args[0].value for n in ast.walk(tree) if _is_check_call(n)]
     only_checks = bool(tree.body) and all(

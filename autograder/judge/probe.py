@@ -12,6 +12,29 @@ from .redaction import plain_values, redact
 from .worker_client import StudentError, clean_text, exception_shown
 
 
+def received(data):
+    """A value from the worker, decoded and in the judge's canonical dtypes: every floating tensor
+    float32, every integer tensor int64 (bool stays). The student chooses the dtype of what their
+    code returns; the checks compare values, so a float64 answer is compared like a float32 one
+    and never reaches torch as a dtype mismatch (a kit error)."""
+    return _canonical(wire.decode(data))
+
+
+def _canonical(value):
+    import torch
+    if isinstance(value, torch.Tensor):
+        if value.is_floating_point():
+            return value.float()
+        return value if value.dtype is torch.bool else value.long()
+    if type(value) is list:
+        return [_canonical(v) for v in value]
+    if type(value) is tuple:
+        return tuple(_canonical(v) for v in value)
+    if type(value) is dict:
+        return {k: _canonical(v) for k, v in value.items()}
+    return value
+
+
 class Described:
     """What the worker reported about one of the student's names (plain data only)."""
 
@@ -21,7 +44,7 @@ class Described:
         self.is_class = reply.get("is_class") is True
         self.is_module_class = reply.get("is_module_class") is True
         self.callable = reply.get("callable") is True
-        self.value = wire.decode(reply["value"]) if "value" in reply else None
+        self.value = received(reply["value"]) if "value" in reply else None
         self.module = module_description(reply.get("module"), decode_state=True)
 
     @property
@@ -45,7 +68,7 @@ def module_description(module, decode_state=False):
     n_params = module.get("n_params")
     state = None
     if decode_state and "state" in module:
-        state = wire.decode(module["state"])
+        state = received(module["state"])
         if type(state) is not dict or not all(type(k) is str and _is_tensor(v) for k, v in state.items()):
             state = None
     return {"modules": entries, "training": module.get("training") is True,
@@ -68,6 +91,9 @@ class Probe:
     def __init__(self, worker, timeout, secrets=None):
         self.worker, self.deadline = worker, time.monotonic() + timeout
         self.secrets = set() if secrets is None else secrets
+        # set once the student's model has trained on the grader's data: the worker then holds
+        # what training told it (when it stopped), so the engine ends it after this check
+        self.trained_on_hidden_data = False
 
     @property
     def timeout(self):
@@ -96,7 +122,7 @@ class Probe:
             raise Fail(student_error_message(f"`{name}`", e.info, hidden_input)) from None
         if reply.get("undefined") is True:
             raise Fail(f"`{name}` is not defined. Run the cell that defines it, and check its spelling.")
-        return wire.decode(reply.get("value"))
+        return received(reply.get("value"))
 
     def session(self, sid):
         return SessionProxy(self, sid)
@@ -115,10 +141,12 @@ class SessionProxy:
     def __getattr__(self, method):
         def remote(*args, **kwargs):
             plain_values([args, kwargs], self._probe.secrets)  # seeds and data choices of the protocol
+            if method == "train_epoch":
+                self._probe.trained_on_hidden_data = True
             reply = self._probe.worker.request(
                 "session", self._probe.timeout, sid=self._sid, method=method,
                 args=[wire.encode(a) for a in args], kwargs={k: wire.encode(v) for k, v in kwargs.items()})
-            return wire.decode(reply.get("value"))
+            return received(reply.get("value"))
         return remote
 
 

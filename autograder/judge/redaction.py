@@ -50,7 +50,8 @@ _JUDGE_MODULES = ("autograder.judge.engine", "autograder.judge.probe", "autograd
 @functools.lru_cache(maxsize=None)
 def _module_words(module_name):
     """Lower-case words of the messages written in a module: its string literals that read like a
-    sentence (a space in them), leaving out module-level collections of constants (hidden inputs)."""
+    sentence (a space in them), leaving out module-level collections of constants (hidden inputs)
+    and docstrings."""
     spec = importlib.util.find_spec(module_name)
     if spec is None or not spec.origin or not os.path.exists(spec.origin):
         return frozenset()
@@ -60,6 +61,8 @@ def _module_words(module_name):
     for node in tree.body:
         if isinstance(node, ast.Assign) and isinstance(node.value, (ast.List, ast.Tuple, ast.Dict, ast.Set)):
             inputs.update(id(n) for n in ast.walk(node.value))
+    # docstrings (a bare string statement) are not messages: they may name an input in passing
+    inputs.update(id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))
     words = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and " " in node.value \

@@ -18,6 +18,7 @@ zlib_error = __import__("zlib").error
 from .submission_dir import find_submission_file, missing_message, unsafe_entries
 
 MAX_NOTEBOOK_BYTES = 50 << 20
+MAX_CELLS = 2_000  # the course's notebooks have under 100
 MAX_NOTEBOOK_DEPTH = 64  # a notebook nests about 6 levels; widget state a few more
 MAX_ZIP_MEMBERS = 10_000
 
@@ -59,9 +60,17 @@ def read_notebook(path, assignment_id):
         raise SubmissionError(f"The submission is not valid JSON ({getattr(e, 'msg', e)} at line {getattr(e, 'lineno', '?')}), so it is not a readable notebook: it may be truncated or not a .ipynb file. Open it in Jupyter, save it, and submit again.") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
         raise SubmissionError("The submission is JSON but not a Jupyter notebook (it has no cells). Submit the .ipynb file.")
+    cells = data.get("cells") if "cells" in data else [
+        c for w in data["worksheets"] if isinstance(w, dict) and isinstance(w.get("cells"), list) for c in w["cells"]]
+    if not isinstance(cells, list) or len(cells) > MAX_CELLS:  # before any per-cell work (conversion, the plan)
+        raise SubmissionError(f"The notebook has more than {MAX_CELLS:,} cells, which no notebook of this course "
+                              "needs. Remove the empty cells and submit it again.")
     if data.get("nbformat") == 3:
+        for cell in cells:  # outputs are never graded; converting them would only cost time
+            if isinstance(cell, dict):
+                cell["outputs"] = []
         try:
-            data = json.loads(nbformat.writes(nbformat.reads(text, as_version=4)))
+            data = json.loads(nbformat.writes(nbformat.reads(json.dumps(data), as_version=4)))
         except Exception:
             raise SubmissionError("The notebook uses the old format 3 and could not be converted. Open and save it with a current Jupyter, then submit again.") from None
     named = (data.get("metadata") or {}).get("otter", {}) if isinstance(data.get("metadata"), dict) else {}

@@ -229,7 +229,7 @@ class WorkerProcess:
         self.stop()
 
 
-CLEANUP_SECONDS = 20.0
+CLEANUP_SECONDS = 5.0  # past it, what is left stays with the uid, which no grading uses until it is clean
 
 
 def _quietly(action, *args):

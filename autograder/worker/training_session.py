@@ -10,8 +10,6 @@ Every argument and return value is plain data (tensors, numbers, str, lists, dic
 cross a process boundary. Bad student models raise ordinary exceptions with a message meant for
 the student; the judge turns them into feedback.
 """
-import copy
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -46,7 +44,8 @@ def _shape(t):
 
 
 class TrainingSession:
-    """One student model, its optimizer and a saved copy of its best weights."""
+    """One student model and its optimizer. No copy of the best weights: early stopping is
+    decided and scored in the judge, so nothing here learns which epochs improved."""
 
     # The judge's loops read this to know that this process's CPU time is the training's cost;
     # a proxy to a worker process does not define it.
@@ -56,7 +55,6 @@ class TrainingSession:
         self.namespace = namespace
         self.model = None
         self.optimizer = None
-        self._best_state = None
         # Calibration measured everything with one thread; more threads may change the floats.
         torch.set_num_threads(1)
 
@@ -70,7 +68,7 @@ class TrainingSession:
         model = cls(*args, **kwargs)
         if not isinstance(model, nn.Module):
             raise TypeError(f"{class_name} must subclass nn.Module")
-        self.model, self.optimizer, self._best_state = model, None, None
+        self.model, self.optimizer = model, None
         return describe_module(model)
 
     def new_optimizer(self, lr, weight_decay=0.0):
@@ -140,15 +138,6 @@ class TrainingSession:
             else:
                 logits = self._logits(x, tuple(label_shape), num_classes)
         return logits.argmax(dim=-1).to(torch.int64)
-
-    def snapshot(self):
-        self._need_model()
-        self._best_state = copy.deepcopy(self.model.state_dict())
-
-    def restore(self):
-        if self._best_state is None:
-            raise RuntimeError("restore called before snapshot")
-        self.model.load_state_dict(self._best_state)
 
     def _need_model(self):
         if self.model is None:

@@ -21,6 +21,8 @@ which is what makes the overfitting configuration fail; restoring the best epoch
 hand it the accuracy of an early, not yet memorised epoch). Pass iff validation accuracy >=
 VAL_THRESHOLD and training accuracy (against the noisy labels trained on) < TRAIN_ACC_LIMIT.
 """
+import math
+
 import torch
 
 from autograder.authoring.stream import Stream
@@ -58,14 +60,16 @@ def config_problems(config):
             problems.append(f"config has no {key!r}")
             continue
         value = config[key]
-        ok_type = isinstance(value, (int, float)) and not isinstance(value, bool)
+        # plain int/float only (a value from the worker: no subclass, no overflow in float())
+        ok_type = type(value) in (int, float) and math.isfinite(value) if type(value) is float else type(value) is int
         if kind is int:
-            ok_type = ok_type and float(value).is_integer()
+            ok_type = ok_type and (type(value) is int or value.is_integer())
         if not ok_type:
             problems.append(f"config[{key!r}] should be {'an int' if kind is int else 'a number'}, "
-                            f"found {value!r}")
+                            f"found {type(value).__name__ if type(value) in (int, float, str, list, dict, bool) else 'something else'}")
         elif not low <= value <= high:
-            problems.append(f"config[{key!r}] = {value!r} is outside [{low}, {high}]")
+            shown = f"{value:.4g}" if abs(value) < 1e9 else "a number that large"
+            problems.append(f"config[{key!r}] = {shown} is outside [{low}, {high}]")
     return problems
 
 

@@ -64,7 +64,7 @@ def _computes_as_described(w, name, obj, settings):
     got = got[0] if isinstance(got, (tuple, list)) and got else got
     with torch.no_grad():
         expected = [c(x)[0] for c in candidates]
-    if not any(isinstance(got, torch.Tensor) and got.shape == e.shape and torch.allclose(got, e, atol=1e-5)
+    if not any(isinstance(got, torch.Tensor) and got.shape == e.shape and torch.allclose(got.float(), e, atol=1e-5)
                for e in expected):
         raise Fail(f"`{name}` did not compute what an nn.RNN with its own weights computes; "
                    "build it with torch.nn.RNN(...) and do not change it afterwards.")
@@ -144,8 +144,12 @@ def _q3_reference(w):
         raise Fail(f"input_seq should be the given tensor of shape (6, 5, 10), but has shape {tuple(input_seq.shape)}.")
     reference = _own_rnn(obj, settings)
     layers = settings["num_layers"] * (2 if settings.get("bidirectional") else 1)
+    h0 = torch.zeros(layers, 5, settings["hidden_size"])
     with torch.no_grad():
-        return reference(input_seq.float(), torch.zeros(layers, 5, settings["hidden_size"]))
+        if reference.batch_first:  # the student's layer reads (batch, seq, features): transposes around it
+            output, hidden = reference(input_seq.float().transpose(0, 1), h0)
+            return output.transpose(0, 1), hidden
+        return reference(input_seq.float(), h0)
 
 
 def _q3_outputs(w):
@@ -202,6 +206,9 @@ def _compare_dicts(w, name, reference, cases, rule):
         if not isinstance(got, dict):
             raise Fail(f"`{name}` should return a dict, but returned {type(got).__name__}"
                        + (" (did you forget `return`?)" if got is None else "") + ".")
+        if not all(type(v) is int for v in got.values()):  # compared as plain data, never by a tensor's ==
+            raise Fail(f"`{name}` should map each word to len(word), a Python int; some values are "
+                       + ", ".join(sorted({type(v).__name__ for v in got.values() if type(v) is not int})[:3]) + ".")
         if got != expected:
             extra = sorted(set(got) - set(expected), key=str)
             missing = sorted(set(expected) - set(got), key=str)

@@ -57,7 +57,7 @@ def run(session, seed, class_name="RNNPredictor", variant=GRADED_VARIANT):
     data = make_data(seed, variant)
     info = session.new_model(class_name, MODEL_ARGS, {}, sub_seed(seed, "init"))
     outcome = train(session, data, epochs=EPOCHS, batch_size=BATCH_SIZE, lr=LR, seed=seed,
-                    num_classes=N_VALUES, positions=SCORED_POSITIONS[variant])
+                    num_classes=N_VALUES, positions=SCORED_POSITIONS[variant], causal=True)
     outcome.model = info
     return outcome
 
