@@ -60,6 +60,9 @@ def q1_dropout(w):
     if not all(same(evals[0], o) for o in evals[1:]):
         raise Fail("In eval() mode the output still changes between calls: use nn.Dropout modules (or F.dropout with "
                    "training=self.training) so that eval() turns dropout off.")
+    if any(bool(((o == 0) & (evals[0] != 0)).any()) for o in train):  # a dropped logit is exactly 0
+        raise Fail("In train() mode some logits are exactly 0: the dropout acts on the linear layer's output. Apply "
+                   "it to the last step's output, out[:, -1, :], before the linear layer, as the question asks.")
     _build(w, "q1-no-dropout", dropout=0.0)
     train = outputs_by_seed(w, "q1-no-dropout", "SimpleRNN", SAMPLE, OUT, "train", SEEDS)
     if not all(same(train[0], o) for o in train[1:]):
@@ -72,6 +75,10 @@ def q1_dropout(w):
 def q1_last_step(w):
     _build(w)
     before = run_model(w, "q1", "SimpleRNN", SAMPLE, OUT)
+    if not same(before, run_model(w, "q1", "SimpleRNN", SAMPLE, OUT)):  # else the checks below see noise
+        raise Fail("In eval() mode the output changes from call to call, so the grader cannot tell which step it "
+                   "reads: dropout must be off in eval() (nn.Dropout modules, or F.dropout with "
+                   "training=self.training).")
     last = SAMPLE.clone()
     last[:, -1, :] += 1.0
     if same(before, run_model(w, "q1", "SimpleRNN", last, OUT)):

@@ -284,6 +284,8 @@ def _check_shapes(w, kind, hint):
             raise Fail("`rnn_output_shapes` returned None: fill in its body and return (output_shape, h_n_shape).")
         if not isinstance(got, tuple) or len(got) != 2:
             raise Fail("`rnn_output_shapes` should return a pair (output_shape, h_n_shape).")
+        if not all(type(s) is tuple and all(type(d) is int for d in s) for s in got):
+            raise Fail("Return each shape as a tuple of ints, e.g. (seq_len, batch, hidden_size).")
         if tuple(got) != expected:
             raise Fail(f"Wrong shapes for {hint}. {'Output' if got[0] != expected[0] else 'h_n'} shape is wrong.")
 
@@ -302,6 +304,25 @@ def q6_layers(w):
        public=("test_rnn_output_shapes_returns_two_tuples", "test_rnn_output_shapes_matches_a_real_rnn"))
 def q6_batch_first(w):
     _check_shapes(w, "batch_first", "batch_first=True: output becomes (batch, seq_len, hidden_size), but h_n stays (num_layers, batch, hidden_size)")
+
+
+@check("q6", "rnn_output_shapes from the settings alone, without building or running an RNN", 1)
+def q6_without_running(w):
+    """The question forbids building or running an RNN: on sizes far too large to run (10^5 of
+    everything: the weights alone would be 80 GB) only arithmetic on the settings answers."""
+    case = {"seq_len": 100_000, "batch": 100_000, "input_size": 100_000, "hidden_size": 100_000,
+            "num_layers": 2, "batch_first": False}
+    expected = ((100_000, 100_000, 100_000), (2, 100_000, 100_000))
+    try:
+        got = w.call("rnn_output_shapes", hidden_input=False, **case)
+    except Fail:
+        got = None
+    plain = type(got) is tuple and len(got) == 2 and all(
+        type(s) is tuple and all(type(d) is int for d in s) for s in got)  # compared as plain data only
+    if not plain or got != expected:
+        raise Fail("`rnn_output_shapes` should compute the shapes from its arguments alone, without building or "
+                   "running an RNN (the question asks for that): for settings too large to run (100,000 of "
+                   "everything, two layers) it did not return ((100000, 100000, 100000), (2, 100000, 100000)).")
 
 
 # -- q7: variable-length batches ----------------------------------------------------------------------

@@ -176,7 +176,7 @@ def q3_sums(w):
         raise Fail("Each row of `predict_proba` should be non-negative and sum to 1: apply softmax over the class dimension (dim=1).")
 
 
-@check("q3", "predict_proba is the softmax of the model's logits in eval mode", 1,
+@check("q3", "predict_proba is the softmax of the model's logits in eval mode", 2,
        public=("test_predict_proba_is_the_softmax_of_the_logits",))
 def q3_softmax(w):
     proba, logits = _proba_and_logits(w)
@@ -199,3 +199,38 @@ def q4_training(w):
                    f"it must reach {protocol.THRESHOLD:.0%}. The class depends on *when* the bump happens: make "
                    "sure the classifier reads the RNN's last time step (out[:, -1] or h_n[-1]), not the first "
                    "step or an average over time." + note(outcomes))
+
+
+class DropoutClassifier(torch.nn.Module):
+    """A judge-side classifier whose training mode differs from its eval mode (90% dropout), sent
+    to predict_proba as a recipe of standard layers: a predict_proba that leaves the model in
+    training mode (the question asks for evaluation mode) gives probabilities that change from
+    call to call. The student's own SequenceClassifier has no dropout, so it cannot show this."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = torch.nn.ModuleList([torch.nn.Flatten(), torch.nn.Dropout(0.9),
+                                           torch.nn.Linear(protocol.SEQ_LEN * protocol.N_FEATURES, protocol.N_CLASSES)])
+        torch.nn.init.normal_(self.layers[2].weight, generator=torch.Generator().manual_seed(5))
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def wire_layers(self):
+        return [["Flatten", {}, None], ["Dropout", {"p": 0.9}, None],
+                ["Linear", {"in_features": protocol.SEQ_LEN * protocol.N_FEATURES, "out_features": protocol.N_CLASSES}, None]]
+
+
+@check("q3", "predict_proba puts the model in evaluation mode (a model with dropout)", 1)
+def q3_eval_mode(w):
+    model, x = DropoutClassifier().eval(), PROBE
+    with torch.no_grad():
+        expected = torch.softmax(model(x), dim=1)
+    got = w.call("predict_proba", model, x, hidden_input=False)
+    if isinstance(got, torch.Tensor) and got.shape == expected.shape and torch.allclose(got.double(), expected.double(), atol=1e-5):
+        return
+    raise Fail("`predict_proba` on a model with dropout (sent in training mode) is not the softmax of its eval-mode "
+               "logits: put the model in evaluation mode (model.eval()) before computing the logits, as the question "
+               "asks; in training mode dropout changes the result from call to call.")

@@ -171,5 +171,10 @@ def q3_predict_next(w):
             raise Fail("Every prediction should be a Python int (.tolist() on an int64 tensor gives ints); got "
                        + ", ".join(sorted({type(v).__name__ for v in got})[:3]) + ".")
         if got != _expected_next(model, sequence):
+            again = w.call("predict_next", model, sequence)  # the grader's model has dropout
+            if type(again) is not list or not all(type(v) is int for v in again) or again != got:
+                raise Fail("`predict_next` gives different predictions for the same sequence from call to call: "
+                           "the model is still in training mode, where dropout is on. Put it in evaluation mode "
+                           "(model.eval()) before predicting, as the question asks.")
             raise Fail("`predict_next` does not return the model's predictions: run the model on the sequence "
                        "as a batch of one (shape (1, seq_len)) and take the argmax over the 10 scores at each step.")
