@@ -118,6 +118,21 @@ def q2_ranges(w):
         raise Fail("; ".join(problems) + ".")
 
 
+@check("q2", "config follows the course's recipe: hidden size 32, lr 0.001, patience 3 < epochs", 2,
+       public=("test_config_follows_the_course_recipe",))
+def q2_recipe(w):
+    config = _config(w)
+    wrong = [f"{key} {value}" for key, value in protocol.RECIPE.items()
+             if type(config.get(key)) not in (int, float) or config.get(key) != value]
+    if wrong:
+        raise Fail(f"The question gives the course's recipe for this model: {', '.join(wrong)}. Keep those three "
+                   "and choose epochs, batch size and weight decay yourself.")
+    epochs = config.get("epochs")
+    if type(epochs) not in (int, float) or not epochs > protocol.RECIPE["patience"]:
+        raise Fail("epochs must be larger than the patience (3): otherwise the epochs run out before early "
+                   "stopping can fire.")
+
+
 @check("q3", f"trained with config and early stopping: validation >= {protocol.VAL_THRESHOLD:.0%} and training < {protocol.TRAIN_ACC_LIMIT:.0%}", 6, timeout=200,
        public=("test_model_builds_from_config", "test_local_run_meets_both_targets"))
 def q3_training(w):
