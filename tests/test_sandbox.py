@@ -320,3 +320,36 @@ def test_root_without_cap_sys_admin_still_grades_as_its_grading_uid(tmp_path):
     assert results["score"] == 20, (results["output"], protection, run.stderr[-2000:])
     assert isolation.UID_FIRST <= protection["uid"] < isolation.UID_FIRST + isolation.UID_COUNT
     assert protection["layers"]["namespaces"] == [] and protection["layers"]["seccomp"]
+
+
+def test_worker_memory_cap_follows_the_container_and_the_worker_dies_first(monkeypatch):
+    monkeypatch.setattr(isolation, "cgroup_memory_limit", lambda: 768 * 10**6)
+    judge = isolation.process_memory()
+    expected = max(768 * 10**6 - judge - isolation.JUDGE_MEMORY_RESERVE, isolation.MIN_WORKER_MEMORY)
+    assert abs(isolation.worker_memory_cap() - expected) < 32 << 20
+    monkeypatch.setattr(isolation, "cgroup_memory_limit", lambda: 16 * 10**9)
+    assert isolation.worker_memory_cap() == isolation.DEFAULT_WORKER_MEMORY
+    monkeypatch.setattr(isolation, "cgroup_memory_limit", lambda: None)
+    from autograder.judge.worker_client import WorkerProcess
+    worker = WorkerProcess(memory_bytes=700 << 20)
+    worker.start()
+    try:
+        pid = isolation.worker_pid(worker.proc.pid)
+        with open(f"/proc/{pid}/oom_score_adj") as f:
+            assert f.read().strip() == "1000"  # the OOM killer's first choice: never the judge
+        with open(f"/proc/{pid}/limits") as f:
+            data = next(line for line in f if line.startswith("Max data size"))
+        assert data.split()[3] == str(700 << 20)
+        assert worker.status["memory_cap"] == 700 << 20
+    finally:
+        worker.stop()
+
+
+@pytest.mark.slow
+def test_peak_memory_of_a_grading_fits_gradescopes_default_container():
+    """Judge and worker together (sum of PSS, sampled) for the heaviest assignment's reference:
+    at most 600 MB of the default 768 MB container (`make memory` measures every assignment)."""
+    from autograder.tools import memory
+    peak = memory.measure("sequence-memory")
+    assert peak["score"] == 10, peak
+    assert peak["peak"] <= 600 * memory.MB, peak

@@ -53,7 +53,7 @@ SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue", "/run/lock", "/var/
 WORKER_USER = "rnnkit-worker (transient uids 61000-61999)"  # how reports name the grading user
 CAP_SYS_ADMIN = 21
 JUDGE_MEMORY_RESERVE = 96 << 20  # the judge's growth while it grades, on top of what it holds
-MIN_WORKER_MEMORY = 1 << 30
+MIN_WORKER_MEMORY = 512 << 20  # an honest worker's data segment peaks near 285 MB (make memory)
 DEFAULT_WORKER_MEMORY = 4 << 30
 
 
@@ -179,11 +179,12 @@ def process_memory(pid="self"):
 
 def worker_memory_cap():
     """The worker's data-segment cap: the container's limit minus what the judge holds and may
-    still grow by; the default where the container sets no limit."""
+    still grow by, never below what an honest worker needs; the default where the container sets
+    no limit. Where the sum still outgrows the container, the OOM killer takes the worker."""
     limit = cgroup_memory_limit()
     if limit is None:
         return DEFAULT_WORKER_MEMORY
-    return max(min(limit - process_memory() - JUDGE_MEMORY_RESERVE, DEFAULT_WORKER_MEMORY), 64 << 20)
+    return max(min(limit - process_memory() - JUDGE_MEMORY_RESERVE, DEFAULT_WORKER_MEMORY), MIN_WORKER_MEMORY)
 
 
 def limits(memory_bytes, max_processes):
