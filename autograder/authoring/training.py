@@ -25,6 +25,7 @@ class TrainingOutcome:
     model: dict = field(default_factory=dict)   # what session.new_model returned
     stopped_early: bool = False
     best_epoch: int = 0
+    reads_ahead: float = 0.0     # causal scoring: share of earlier-step predictions that changed when later steps were cut
 
 
 def sub_seed(seed, tag):
@@ -73,9 +74,14 @@ def train(session, data, *, epochs, batch_size, lr, seed, num_classes, weight_de
     x_tr, y_tr, x_val, y_val = data["x_train"], data["y_train"], data["x_val"], data["y_val"]
     session.new_optimizer(lr, weight_decay)
 
+    ahead = []
+
     def scores():
-        p_val = _causal_predictions(session, x_val, num_classes) if causal else \
-            session.predict(x_val, list(y_val.shape), num_classes)
+        if causal:
+            p_val, changed = _causal_predictions(session, x_val, num_classes)
+            ahead.append(changed)
+        else:
+            p_val = session.predict(x_val, list(y_val.shape), num_classes)
         p_tr = session.predict(x_tr, list(y_tr.shape), num_classes)
         return accuracy(p_val, y_val, positions), accuracy(p_tr, y_tr, positions)
 
@@ -84,7 +90,8 @@ def train(session, data, *, epochs, batch_size, lr, seed, num_classes, weight_de
         loss = session.train_epoch(x_tr, y_tr, batch_size, sub_seed(seed, f"epoch{epoch}"),
                                    num_classes)
         val_acc, train_acc = scores()
-        curve.append({"epoch": epoch, "loss": loss, "val_acc": val_acc, "train_acc": train_acc})
+        curve.append({"epoch": epoch, "loss": loss, "val_acc": val_acc, "train_acc": train_acc,
+                      "reads_ahead": ahead[-1] if ahead else 0.0})
         if patience is None:
             continue
         if best is None or val_acc > best["val_acc"]:
@@ -100,18 +107,23 @@ def train(session, data, *, epochs, batch_size, lr, seed, num_classes, weight_de
     return TrainingOutcome(val_acc=val_acc, train_acc=train_acc, epochs_run=len(curve),
                            curve=curve, cpu_seconds=cpu,
                            wall_seconds=time.perf_counter() - wall0,
-                           stopped_early=stopped, best_epoch=final["epoch"])
+                           stopped_early=stopped, best_epoch=final["epoch"], reads_ahead=final["reads_ahead"])
 
 
 def _causal_predictions(session, x, num_classes):
-    """(N, T) predictions where step t comes from the model run on x[:, :t + 1] alone. A model that
-    reads ahead (a bidirectional layer) gains nothing: what follows a step is not in its input,
-    however the model tells the grader's calls apart."""
-    steps = []
+    """((N, T) predictions where step t comes from the model run on x[:, :t + 1] alone, the share of
+    earlier-step predictions that changed when later steps were cut). A model that reads ahead (a
+    bidirectional layer) gains nothing: what follows a step is not in its input. And since every
+    call is a prediction on the validation data, of one length or another, no model can tell a
+    probe from a scored call: the second number is its look-ahead, measured where it is used."""
+    preds = []
     for t in range(x.shape[1]):
         pred = session.predict(x[:, :t + 1], [x.shape[0], t + 1], num_classes)
         if not isinstance(pred, torch.Tensor) or tuple(pred.shape) != (x.shape[0], t + 1):
             raise UnreadableAnswer(f"predictions of shape {tuple(getattr(pred, 'shape', ()))} for a prefix of "
                                    f"{t + 1} steps")
-        steps.append(pred[:, t])
-    return torch.stack(steps, dim=1)
+        preds.append(pred)
+    full = preds[-1]
+    changed = sum(int((p != full[:, :p.shape[1]]).sum()) for p in preds[:-1])
+    compared = sum(p.numel() for p in preds[:-1])
+    return torch.stack([p[:, -1] for p in preds], dim=1), changed / compared if compared else 0.0

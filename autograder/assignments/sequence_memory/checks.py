@@ -86,6 +86,11 @@ def _training(w, class_name):
     _reads_in_order(w, class_name, memory=False)  # a model that looks ahead would pass on accuracy alone
     run = lambda session, seed: protocol.run(session, seed, class_name=class_name)
     outcomes = train_on_seeds(w, class_name, run, protocol.GRADING_SEEDS, f"`{class_name}`")
+    if any(o.reads_ahead > protocol.READS_AHEAD_LIMIT for o in outcomes):
+        raise Fail(f"After training, `{class_name}`'s predictions for earlier positions of the grader's sequences "
+                   "changed when the numbers after them were cut off: the model reads ahead (a bidirectional layer "
+                   "does), and the next number is the answer it must predict. Use a one-directional nn.RNN/nn.LSTM "
+                   "and predict each position from the numbers read so far." + note(outcomes))
     if not all(protocol.passes(o) for o in outcomes):
         raise Fail(f"Validation accuracy {describe_runs(outcomes)} on the grader's sequences with a step size "
                    f"per sequence (one run per hidden seed); it must be above {protocol.THRESHOLD:.0%}. Predicting "

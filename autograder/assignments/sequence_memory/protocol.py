@@ -27,6 +27,7 @@ STEPS = (1, 2, 3)
 SCORED_POSITIONS = {"course": None, "context": slice(1, None)}
 GRADED_VARIANT = "context"
 THRESHOLD = 0.75       # validation accuracy must be strictly greater
+READS_AHEAD_LIMIT = 0.02  # share of earlier-step predictions cutting later steps may change (float noise at ties)
 PARAM_LIMIT = 2000     # "do not increase the model size drastically": the reference has 666
 
 ID = "sequence-memory"
@@ -62,12 +63,13 @@ def run(session, seed, class_name="RNNPredictor", variant=GRADED_VARIANT):
     return outcome
 
 
-RULE = f"val acc > {THRESHOLD} and parameters <= {PARAM_LIMIT:,}"  # what passes() says, for reports
+RULE = f"val acc > {THRESHOLD}, parameters <= {PARAM_LIMIT:,}, reads ahead <= {READS_AHEAD_LIMIT:.0%}"  # what passes() says, for reports
 
 
 def passes(outcome):
-    """The graded rule: strict threshold and the parameter limit."""
-    return outcome.val_acc > THRESHOLD and outcome.model.get("n_params", 0) <= PARAM_LIMIT
+    """The graded rule: strict threshold, the parameter limit, and no reading ahead."""
+    return (outcome.val_acc > THRESHOLD and outcome.model.get("n_params", 0) <= PARAM_LIMIT
+            and outcome.reads_ahead <= READS_AHEAD_LIMIT)
 
 
 # Grading and calibration seeds come from the secret grading key: protocol.GRADING_SEEDS and
