@@ -152,6 +152,9 @@ def submit_files(root, files, readable=True):
     for name, data in files.items():
         path = os.path.join(root, "submission", name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
+        if hasattr(data, "target"):  # the hostile corpus's Link: a symbolic link, not a file
+            os.symlink(solution_path(AID) if data.target == "$solution" else data.target, path)
+            continue
         with open(path, "wb") as f:
             f.write(data)
     run = subprocess.run([os.path.join(root, "run_autograder")], cwd=root, env=clean_env(root),

@@ -163,7 +163,7 @@ def same(a, b, atol=1e-6):
 
 
 def outputs_by_seed(w, sid, class_name, x, shape, mode, seeds):
-    """The model's outputs on `x`, one per seed, in mode "eval", "train" or "train-outside-recurrent"
+    """The model's outputs on `x`, one per seed, in mode "eval", "train", "train-outside-recurrent" or "train-recurrent-only"
     (training mode except its nn.RNN/LSTM/GRU layers, so that their own dropout is off)."""
     try:
         outs = w.session(sid).outputs(x, mode, list(seeds))

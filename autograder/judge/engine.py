@@ -22,7 +22,7 @@ from .redaction import kit_words, redact
 from .submission import SubmissionError, read_notebook
 from .worker_client import StudentError, WorkerLost, WorkerProcess, exception_shown
 
-MAX_NOTES_SHOWN = 5  # cell notes quoted with a question's first failing check
+MAX_NOTES_SHOWN = 10  # cell notes quoted with a question's first failing check
 MAX_SUMMARY_NOTES = 10  # skipped cells listed in the top-level output
 
 LOST_MESSAGES = {

@@ -108,17 +108,17 @@ class TrainingSession:
 
     def outputs(self, x, mode, seeds):
         """The model's output on x once per seed (the global generator, which dropout draws from,
-        seeded first), in mode "eval", "train", or "train-outside-recurrent": training mode except
-        the nn.RNN/LSTM/GRU layers, so that only dropout outside them can act. Each output is a
-        tensor, or the type name of what forward returned instead."""
+        seeded first), in mode "eval", "train", "train-outside-recurrent" (training mode except the
+        nn.RNN/LSTM/GRU layers, so that only dropout outside them can act) or "train-recurrent-only"
+        (only those layers in training mode, so that only their dropout between layers acts). Each
+        output is a tensor, or the type name of what forward returned instead."""
         self._need_model()
-        if mode not in ("eval", "train", "train-outside-recurrent"):
+        if mode not in ("eval", "train", "train-outside-recurrent", "train-recurrent-only"):
             raise ValueError(f"unknown mode {mode!r}")
-        self.model.train(mode != "eval")
-        if mode == "train-outside-recurrent":
-            for module in self.model.modules():
-                if isinstance(module, nn.RNNBase):
-                    module.eval()
+        self.model.train(mode in ("train", "train-outside-recurrent"))
+        for module in self.model.modules():
+            if isinstance(module, nn.RNNBase) and mode != "eval":
+                module.train(mode != "train-outside-recurrent")
         outs = []
         with torch.no_grad():
             for seed in seeds:

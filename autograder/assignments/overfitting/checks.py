@@ -63,6 +63,11 @@ def q1_dropout(w):
     if any(bool(((o == 0) & (evals[0] != 0)).any()) for o in train):  # a dropped logit is exactly 0
         raise Fail("In train() mode some logits are exactly 0: the dropout acts on the linear layer's output. Apply "
                    "it to the last step's output, out[:, -1, :], before the linear layer, as the question asks.")
+    between = outputs_by_seed(w, "q1", "SimpleRNN", SAMPLE, OUT, "train-recurrent-only", SEEDS)
+    if all(same(between[0], o) for o in between[1:]):  # the dropout between the layers never reaches the output
+        raise Fail("With only the RNN's own dropout on (between its two layers), the output never changes: the "
+                   "logits do not come from the second layer. h_n[0] is the FIRST layer's final state; classify the "
+                   "last layer's output at the last step, out[:, -1, :] (or h_n[-1]).")
     _build(w, "q1-no-dropout", dropout=0.0)
     train = outputs_by_seed(w, "q1-no-dropout", "SimpleRNN", SAMPLE, OUT, "train", SEEDS)
     if not all(same(train[0], o) for o in train[1:]):

@@ -150,7 +150,7 @@ CORPUS = [
     # structure claims are checked against behaviour (rnn-basics q1 runs the claimed nn.RNN's weights)
     A("forged-worker-replies", "tamper", FORGE_REPLIES, message="did not report the weights|returned|should be",
       once=True),
-    A("malformed-worker-replies", "tamper", MALFORMED_REPLIES, message="could not read the answer of your code",
+    A("malformed-worker-replies", "tamper", MALFORMED_REPLIES, message="could not read the answer",
       group="malformed", once=True),
     A("second-worker-by-fork", "tamper", FORK_SECOND_WORKER, costs=False, once=True),  # the child is ended at once
     # escape: hidden files stay unreadable and the kit unwritable; the grader's processes out of reach
@@ -211,7 +211,7 @@ CORPUS = [
     A("malformed-error-replies", "tamper", MALFORMED_ERRORS, message="raised an exception class defined in your notebook",
       once=True),
     A("replies-nested-too-deep", "tamper", DEEP_REPLIES, message="interfered with the grader's channel", once=True),
-    A("forged-layer-sizes", "tamper", FORGED_SIZES, message="sizes far beyond|could not read|not defined|did not",
+    A("forged-layer-sizes", "tamper", FORGED_SIZES, message="sizes far beyond|could not read|not defined|did not|raised RuntimeError",
       once=True),
     A("lone-surrogates", "broken", ODD_TEXT, message="cell {cell} raised ValueError", once=True),
     Attack("many-raising-cells", "exhaust", files=_many_errors, message="raised ValueError", once=True),
