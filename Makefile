@@ -4,7 +4,7 @@ RNNKIT := .venv/bin/rnnkit
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: all setup test test-fast assign dist examples bench calibrate hostile grade-all new clean
+.PHONY: all setup test test-fast assign dist examples bench calibrate hostile memory grade-all new clean
 
 all: assign dist examples  ## build notebooks and Gradescope zips, grade the example submissions
 
@@ -62,6 +62,9 @@ bench: setup  ## median grading time vs plain execution of each reference (5 run
 
 calibrate: setup  ## train references, baselines and wrong answers on every calibration seed; dist/calibration/
 	$(RNNKIT) calibrate -o dist/calibration
+
+memory: setup  ## peak memory (PSS, judge + worker) of grading each reference, against Gradescope's 768 MB
+	$(RNNKIT) memory
 
 hostile: setup  ## grade every hostile corpus entry on its own for every assignment; dist/hostile.md
 	$(RNNKIT) hostile -o dist/hostile.md
