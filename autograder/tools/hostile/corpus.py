@@ -74,7 +74,7 @@ def _many_errors(student, reference):
     data = json.loads(student)
     first = next(i for i, c in enumerate(data["cells"]) if c.get("cell_type") == "code")
     raising = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-                "source": f"raise ValueError('{i} ' + 'x' * 400)\n"} for i in range(2000)]
+                "source": f"raise ValueError('{i} ' + 'x' * 400)\n"} for i in range(1800)]
     data["cells"][first + 1:first + 1] = raising
     return {"many-errors.ipynb": json.dumps(data).encode()}
 
