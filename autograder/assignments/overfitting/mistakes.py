@@ -17,7 +17,7 @@ MISTAKES = [
     Mistake("q3-the-overfitting-configuration",
             'config = {"hidden_size": 32, "lr": 0.001, "epochs": 30, "patience": 3, "batch_size": 32, "weight_decay": 0.0}',
             'config = {"hidden_size": 64, "lr": 0.005, "epochs": 40, "patience": 40, "batch_size": 32, "weight_decay": 0.0}',
-            {"q3"}, "memorises"),
+            {"q2", "q3"}, "course's recipe", partial=True),  # q2: not the recipe the question gives; q3: it memorises
     Mistake("q1-dropout-stays-on-in-eval", "out = self.dropout(out[:, -1, :])",
             "out = nn.functional.dropout(out[:, -1, :], p=0.3, training=True)", {"q1"}, "eval() mode", partial=True),
     # a dropout module defined in __init__ and never called: the RNN's own dropout still varies the output

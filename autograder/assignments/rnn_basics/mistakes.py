@@ -21,7 +21,7 @@ MISTAKES = [
     Mistake("q4-at-least-3", "if len(word) > 3}\n# END", "if len(word) >= 3}\n# END", {"q4"}, "too short",
             partial=True),
     Mistake("q4-word-as-value", "{word: len(word) for word in words if len(word) > 3}",
-            "{word: word for word in words if len(word) > 3}", {"q4"}, "wrong values"),
+            "{word: word for word in words if len(word) > 3}", {"q4"}, "map each word to len(word)"),
     Mistake("q5-original-case", "{word.upper(): len(word) for", "{word: len(word) for", {"q5"}, "upper case"),
     Mistake("q6-batch-first-ignored", "    if batch_first:\n        output_shape = (batch, seq_len, hidden_size)\n",
             "    if False:\n        pass\n", {"q6"}, "batch_first=True", partial=True),
