@@ -63,11 +63,6 @@ def q1_dropout(w):
     if any(bool(((o == 0) & (evals[0] != 0)).any()) for o in train):  # a dropped logit is exactly 0
         raise Fail("In train() mode some logits are exactly 0: the dropout acts on the linear layer's output. Apply "
                    "it to the last step's output, out[:, -1, :], before the linear layer, as the question asks.")
-    between = outputs_by_seed(w, "q1", "SimpleRNN", SAMPLE, OUT, "train-recurrent-only", SEEDS)
-    if all(same(between[0], o) for o in between[1:]):  # the dropout between the layers never reaches the output
-        raise Fail("With only the RNN's own dropout on (between its two layers), the output never changes: the "
-                   "logits do not come from the second layer. h_n[0] is the FIRST layer's final state; classify the "
-                   "last layer's output at the last step, out[:, -1, :] (or h_n[-1]).")
     _build(w, "q1-no-dropout", dropout=0.0)
     train = outputs_by_seed(w, "q1-no-dropout", "SimpleRNN", SAMPLE, OUT, "train", SEEDS)
     if not all(same(train[0], o) for o in train[1:]):
@@ -78,7 +73,15 @@ def q1_dropout(w):
 @check("q1", "SimpleRNN: logits from the last time step, each sequence on its own", 1,
        public=("test_simple_rnn_reads_the_last_step",))
 def q1_last_step(w):
-    _build(w)
+    info = _build(w)
+    rnns = modules_of(info, "RNN")
+    between_layers = rnns and type(rnns[0][2].get("dropout")) in (int, float) and rnns[0][2]["dropout"] > 0
+    if between_layers:  # the RNN's own dropout acts between its layers: it must reach the output
+        outs = outputs_by_seed(w, "q1", "SimpleRNN", SAMPLE, OUT, "train-recurrent-only", SEEDS)
+        if all(same(outs[0], o) for o in outs[1:]):
+            raise Fail("With only the RNN's own dropout on (between its two layers), the output never changes: the "
+                       "logits do not come from the second layer. h_n[0] is the FIRST layer's final state; classify "
+                       "the last layer's output at the last step, out[:, -1, :] (or h_n[-1]).")
     before = run_model(w, "q1", "SimpleRNN", SAMPLE, OUT)
     if not same(before, run_model(w, "q1", "SimpleRNN", SAMPLE, OUT)):  # else the checks below see noise
         raise Fail("In eval() mode the output changes from call to call, so the grader cannot tell which step it "

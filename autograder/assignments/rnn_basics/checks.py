@@ -321,8 +321,8 @@ def q6_without_running(w):
         type(s) is tuple and all(type(d) is int for d in s) for s in got)  # compared as plain data only
     if not plain or got != expected:
         raise Fail("`rnn_output_shapes` should compute the shapes from its arguments alone, without building or "
-                   "running an RNN (the question asks for that): for settings too large to run (100,000 of "
-                   "everything, two layers) it did not return ((100000, 100000, 100000), (2, 100000, 100000)).")
+                   "running an RNN (the question asks for that): for settings far too large to run (a hundred "
+                   "thousand of every size, two layers) it did not return the shapes those settings give.")
 
 
 # -- q7: variable-length batches ----------------------------------------------------------------------
