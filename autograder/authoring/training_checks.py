@@ -57,6 +57,12 @@ def expect_shape(w, sid, class_name, args, x, expected, hint, kwargs=None):
     return info
 
 
+def reported_size(value):
+    """A size the worker reported, as a message may show it: the number, or "?" when it is not an int
+    (a tampered worker's text never reaches the student)."""
+    return value if type(value) is int else "?"
+
+
 def modules_of(info, class_name):
     """Submodule descriptions [name, class, attrs] whose class is `class_name`."""
     return [m for m in info.get("modules", []) if isinstance(m, list) and len(m) >= 3 and m[1] == class_name

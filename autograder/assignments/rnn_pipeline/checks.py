@@ -10,7 +10,7 @@ import torch
 
 from ...authoring import Assignment, Fail
 from ...authoring.training_checks import (describe_runs, expect_shape, modules_of, note, run_model, same,
-                                          train_on_seeds, verify_structure)
+                                          reported_size, train_on_seeds, verify_structure)
 from ...judge.probe import SessionModel, buildable, shape_shown
 from . import protocol
 
@@ -42,7 +42,7 @@ def _rnn_settings(info, what="SequenceClassifier()"):
 
 def _sizes(attrs):
     """input_size, hidden_size as the worker reported them, shown only when they are numbers."""
-    return ", ".join(str(v) if type(v) is int else "?" for v in (attrs.get("input_size"), attrs.get("hidden_size")))
+    return f"{reported_size(attrs.get('input_size'))}, {reported_size(attrs.get('hidden_size'))}"
 
 
 @check("q1", "SequenceClassifier() returns logits (1000, 3) for input (1000, 10, 5)", 1, visible=True,

@@ -10,7 +10,7 @@ import torch
 from ...authoring import Assignment, Fail
 from ...worker.training_session import TrainingSession
 from ...authoring.training_checks import (build, describe_runs, expect_shape, modules_of, note, run_model, same,
-                                          train_on_seeds, verify_structure)
+                                          reported_size, train_on_seeds, verify_structure)
 from . import protocol
 from .grader_model import NextNumberModel
 
@@ -37,14 +37,9 @@ def _predictor_checks(w, class_name, layer):
     attrs = layers[0][2]
     if (attrs.get("input_size"), attrs.get("hidden_size")) != (8, 16):
         raise Fail(f"For `{class_name}(8, 16, 10)` the nn.{layer} should read input_size=8 values per step and keep "
-                   f"hidden_size=16; yours has input_size={_int(attrs.get('input_size'))}, hidden_size="
-                   f"{_int(attrs.get('hidden_size'))}. Use the constructor's arguments.")
+                   f"hidden_size=16; yours has input_size={reported_size(attrs.get('input_size'))}, hidden_size="
+                   f"{reported_size(attrs.get('hidden_size'))}. Use the constructor's arguments.")
     return info
-
-
-def _int(value):
-    """A size the worker reported, shown only when it is a number."""
-    return value if type(value) is int else "?"
 
 
 # Longer than the training sequences: the question promises a prediction at every position of any length.
