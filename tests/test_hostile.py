@@ -16,7 +16,9 @@ limits: load only lowers their score, as they expect.
 
 To stay fast, entries of one `group` are inserted together into one notebook and graded once;
 entries marked `once` (expensive, or independent of the assignment) run on the first published
-assignment only (`training` ones on the first with a training protocol). Broken files that no
+assignment only (`training` ones on the first with a training protocol). `make test` grades each
+other group on one assignment (the groups take the assignments in turn); `make test-all` on every
+assignment it applies to. Broken files that no
 notebook can express are in tests/test_bad_files.py. `rnnkit hostile` grades every
 entry on its own for every assignment and prints the table.
 """
@@ -44,6 +46,16 @@ def home(attack):
     return pool[0] if pool else None
 
 
+def sample_home(attack):
+    """The one assignment `make test` grades an entry on (the whole corpus runs it on every
+    applicable assignment under `make test-all`): the groups take the assignments in turn, so the
+    sample spreads over all of them and each group is still graded once."""
+    groups = list(dict.fromkeys(a.group or a.name for a in hostile.CORPUS if not a.once))
+    where = [aid for aid in IDS if attack in hostile.applicable(aid)]
+    turn = IDS[groups.index(attack.group or attack.name) % len(IDS)] if IDS else None
+    return turn if turn in where else (where[0] if where else None)
+
+
 def cases():
     params = []
     for attack in hostile.CORPUS:
@@ -53,9 +65,10 @@ def cases():
         else:
             where = [aid for aid in IDS if attack in hostile.applicable(aid)]
         for aid in where:
+            full = [pytest.mark.full] if not attack.once and aid != sample_home(attack) else []
             if aid is None:
                 marks = [pytest.mark.skip(reason="no published assignment with a training protocol")]
-            params.append(pytest.param(aid, attack.name, marks=marks, id=f"{aid or 'none'}:{attack.name}"))
+            params.append(pytest.param(aid, attack.name, marks=marks + full, id=f"{aid or 'none'}:{attack.name}"))
     return params
 
 

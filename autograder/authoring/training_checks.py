@@ -4,6 +4,8 @@ output shape, train it by the protocol on the hidden grading seeds, and explain 
 Error messages are composed here from plain data (shapes, accuracies); messages raised by the
 student's code while it sees the grader's data are withheld (type and line only).
 """
+import re
+
 import torch
 
 from ..judge.probe import SessionModel, buildable, module_description, shape_shown, student_error_message
@@ -171,6 +173,99 @@ def run_model(w, sid, class_name, x, shape, mode="eval"):
 def same(a, b, atol=1e-6):
     """Equal up to float noise (a model that ignores a change gives the same numbers)."""
     return a.shape == b.shape and torch.allclose(a, b, rtol=0, atol=atol)
+
+
+_RNN_PARAM = re.compile(r"(weight|bias)_(ih|hh)_l(\d+)(_reverse)?")
+
+
+def last_step_problem(w, sid, class_name, info, x, shape):
+    """What is wrong with where the model's output comes from, or None when it reads the state of
+    the RNN's last layer after the last step (out[:, -1] or h_n[-1], whatever the layer count,
+    direction, nonlinearity, bias or layout). Two behaviour tests on the model's own weights:
+
+    - every recurrent weight (weight_hh) set to zero: each step's state then depends on that
+      step's input alone, so changing every step but the last must not change the output (a mean,
+      sum or maximum over time does);
+    - the top layer's weights also set to zero: its output is then 0 whatever the input, so the
+      output must not change with the input at all (h_n[0] of two layers, the first layer, does).
+
+    Changes the session model `sid`: give it its own. `x` is (batch, time, features)."""
+    model = SessionModel(sid, class_name)
+    state = w.call(model, method="state_dict", hidden_input=False)
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        raise UnreadableAnswer("state_dict of the wrong form")
+    prefixes = [f"{m[0]}." if m[0] else "" for m in modules_of(info, "RNN") if isinstance(m[0], str)]
+    layer = {}  # the RNN's parameter names -> their layer
+    for key in state:
+        for prefix in prefixes:
+            found = _RNN_PARAM.fullmatch(key[len(prefix):]) if key.startswith(prefix) else None
+            if found:
+                layer[key] = int(found.group(3))
+    if not layer:
+        return None  # no nn.RNN to read: the structure checks say so
+    recurrent = {k for k in layer if "_hh_" in k and k.split(".")[-1].startswith("weight")}
+    top = {k for k in layer if layer[k] == max(layer.values())}
+
+    def outputs_with_zeros(zeroed, changed):
+        w.call(model, {k: torch.zeros_like(v) if k in zeroed else v for k, v in state.items()},
+               method="load_state_dict", hidden_input=False)
+        return run_model(w, sid, class_name, x, shape), run_model(w, sid, class_name, changed, shape)
+
+    earlier = x.clone()
+    earlier[:, :-1, :] += 1.0
+    if not same(*outputs_with_zeros(recurrent, earlier)):
+        return LAST_STEP_ONLY
+    if not same(*outputs_with_zeros(recurrent | top, x + 1.0)):
+        return LAST_LAYER
+    return None
+
+
+LAST_STEP_ONLY = ("With the RNN's hidden-to-hidden weights (weight_hh) set to zero, so that each step's state depends on that step's "
+                  "input alone, changing the earlier time steps still changes the logits: the model combines "
+                  "several steps (a mean, sum or maximum over time?). Classify the state after the last step "
+                  "alone: h_n[-1] or output[:, -1, :].")
+LAST_LAYER = ("With the weights of the RNN's last layer set to zero, so that its output is 0 whatever the input, the "
+              "logits still change with the input: they do not come from the RNN's last layer (h_n[0] is the FIRST "
+              "layer's final state). Classify the last layer's state after the last step: h_n[-1] or output[:, -1, :].")
+
+
+PROBABILITIES = ("forward returns probabilities (every row is non-negative and sums to 1), but it should return "
+                 "the logits: the scores of the linear layer, before any softmax; the cross-entropy loss used for "
+                 "training applies the softmax itself.")
+SQUASHED = ("forward returns values squashed into [0, 1] (a sigmoid?): even with the last linear layer's weights "
+            "made 50 times larger, every output stays between 0 and 1. Return the logits, the linear layer's "
+            "scores themselves.")
+BATCH_OF_ONE = ("For a batch of ONE sequence the model does not return that sequence's row of logits, shape (1, "
+                "classes): h_n.squeeze() also drops the batch dimension when it is 1. Use h_n[-1] (or h_n.squeeze(0), "
+                "or output[:, -1, :]).")
+
+
+def scores_problem(w, sid, class_name, info, x, shape):
+    """What is wrong with the model's output as class scores, or None: probabilities (rows that are
+    non-negative and sum to 1: a softmax), values squashed into [0, 1] (a sigmoid: still so with the
+    last nn.Linear's weights made 50 times larger, where scores spread far outside it), or a batch
+    of one sequence not classified like the same sequence in a batch (h_n.squeeze()). Changes the
+    session model `sid`: give it its own."""
+    out = run_model(w, sid, class_name, x, shape)
+    if bool((out >= 0).all()) and torch.allclose(out.sum(dim=1), torch.ones(len(out), dtype=out.dtype), atol=1e-4):
+        return PROBABILITIES
+    try:
+        one = run_model(w, sid, class_name, x[:1], (1,) + tuple(shape[1:]))
+    except Fail:
+        return BATCH_OF_ONE
+    if not same(one, out[:1], atol=1e-5):
+        return BATCH_OF_ONE
+    linears = [m[0] for m in modules_of(info, "Linear") if isinstance(m[0], str)]
+    model = SessionModel(sid, class_name)
+    state = w.call(model, method="state_dict", hidden_input=False)
+    key = f"{linears[-1]}.weight" if linears else None
+    if not isinstance(state, dict) or not isinstance(state.get(key), torch.Tensor):
+        return None  # no linear layer the grader can find: the structure checks say what is missing
+    w.call(model, {k: v * 50 if k == key else v for k, v in state.items()}, method="load_state_dict", hidden_input=False)
+    scaled = run_model(w, sid, class_name, x, shape)
+    if bool(((scaled >= 0) & (scaled <= 1)).all()):
+        return SQUASHED
+    return None
 
 
 def outputs_by_seed(w, sid, class_name, x, shape, mode, seeds):

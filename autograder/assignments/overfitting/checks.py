@@ -9,7 +9,8 @@ from the dropout argument, none in eval mode, and logits that read the last step
 import torch
 
 from ...authoring import Assignment, Fail
-from ...authoring.training_checks import (describe_runs, expect_shape, modules_of, note, outputs_by_seed, run_model,
+from ...authoring.training_checks import (last_step_problem, reported_size, scores_problem, describe_runs, expect_shape,
+                                          modules_of, note, outputs_by_seed, run_model,
                                           same, train_on_seeds, verify_structure)
 from . import protocol
 
@@ -42,6 +43,13 @@ def q1_structure(w):
     if not isinstance(attrs.get("dropout", 0), (int, float)) or not attrs.get("dropout", 0) > 0:
         raise Fail("The RNN has no dropout between its layers: pass dropout=dropout to nn.RNN.")
     verify_structure(w, "q1", "SimpleRNN", info, "RNN")  # two layers claimed: they must compute as two
+    info = expect_shape(w, "q1-args", "SimpleRNN", [protocol.INPUT_SIZE, 16, protocol.N_CLASSES], SAMPLE, OUT,
+                        "build the layers from the constructor's arguments.", {"dropout": 0.5})
+    sized = modules_of(info, "RNN")
+    if not sized or sized[0][2].get("hidden_size") != 16:
+        raise Fail(f"SimpleRNN(10, 16, 2) built an nn.RNN with hidden size "
+                   f"{reported_size(sized[0][2].get('hidden_size')) if sized else '?'}: build it from the hidden_size "
+                   "argument, not a fixed number.")
     if attrs.get("dropout") != 0.5:
         raise Fail(f"SimpleRNN(10, 32, 2, dropout=0.5) built an nn.RNN with dropout={attrs.get('dropout') if type(attrs.get('dropout')) in (int, float) else '?'}: pass the "
                    "dropout argument on to nn.RNN rather than a fixed number.")
@@ -70,7 +78,7 @@ def q1_dropout(w):
                    "the dropout argument (nn.Dropout(dropout)), not from a fixed number.")
 
 
-@check("q1", "SimpleRNN: logits from the last time step, each sequence on its own", 1,
+@check("q1", "SimpleRNN: logits (not probabilities) from the last time step, each sequence on its own", 1,
        public=("test_simple_rnn_reads_the_last_step",))
 def q1_last_step(w):
     info = _build(w)
@@ -98,6 +106,10 @@ def q1_last_step(w):
         raise Fail("Changing one sequence of the batch changed the logits of the others: the RNN reads the batch "
                    "dimension as time. The data is (batch, seq_len, features): build it with batch_first=True (or "
                    "transpose to time-first before it and back after it).")
+    problem = (last_step_problem(w, "q1-last-step", "SimpleRNN", _build(w, "q1-last-step"), SAMPLE, OUT)
+               or scores_problem(w, "q1-scores", "SimpleRNN", _build(w, "q1-scores"), SAMPLE, OUT))
+    if problem:
+        raise Fail(problem)
 
 
 def _config(w):

@@ -311,10 +311,11 @@ def q6_batch_first(w):
     _check_shapes(w, "batch_first", "batch_first=True: output becomes (batch, seq_len, hidden_size), but h_n stays (num_layers, batch, hidden_size)")
 
 
-@check("q6", "rnn_output_shapes from the settings alone, without building or running an RNN", 1)
+@check("q6", "rnn_output_shapes from the settings alone (100000 of every size: too large to build or run)", 1)
 def q6_without_running(w):
     """The question forbids building or running an RNN: on sizes far too large to run (10^5 of
-    everything: the weights alone would be 80 GB) only arithmetic on the settings answers."""
+    everything: the weights alone would be 80 GB) only arithmetic on the settings answers. These
+    inputs are public (the check's name states them), so they are sent with hidden_input=False."""
     case = {"seq_len": 100_000, "batch": 100_000, "input_size": 100_000, "hidden_size": 100_000,
             "num_layers": 2, "batch_first": False}
     expected = ((100_000, 100_000, 100_000), (2, 100_000, 100_000))

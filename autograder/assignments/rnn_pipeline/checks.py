@@ -9,7 +9,7 @@ is checked by behaviour on the model built in a session.
 import torch
 
 from ...authoring import Assignment, Fail
-from ...authoring.training_checks import (describe_runs, expect_shape, modules_of, note, run_model, same,
+from ...authoring.training_checks import (PROBABILITIES, last_step_problem, scores_problem, describe_runs, expect_shape, modules_of, note, run_model, same,
                                           reported_size, train_on_seeds, verify_structure)
 from ...judge.probe import SessionModel, buildable, shape_shown
 from . import protocol
@@ -68,14 +68,13 @@ def q1_structure(w):
                    "build the layers from the constructor's arguments, not from fixed numbers.")
 
 
-@check("q1", "forward returns scores (logits), not probabilities", 1, public=("test_sequence_classifier_returns_logits",))
+@check("q1", "forward returns scores (logits), not probabilities, for any batch size", 1, public=("test_sequence_classifier_returns_logits",))
 def q1_logits(w):
-    _build(w, "q1")
-    out = run_model(w, "q1", "SequenceClassifier", PROBE, (20, 3))
-    if bool((out >= 0).all()) and torch.allclose(out.sum(dim=1), torch.ones(len(out), dtype=out.dtype), atol=1e-4):
-        raise Fail("forward returns probabilities (every row is non-negative and sums to 1), but it should return "
-                   "the logits: the scores of the linear layer, before any softmax. The softmax belongs to "
-                   "predict_proba (q3), and the cross-entropy loss applies it itself during training.")
+    problem = scores_problem(w, "q1-scores", "SequenceClassifier", _build(w, "q1-scores"), PROBE, (20, 3))
+    if problem == PROBABILITIES:
+        problem += " The softmax belongs to predict_proba (q3)."
+    if problem:
+        raise Fail(problem)
 
 
 @check("q1", "logits come from the last time step, each sequence on its own", 1,
@@ -95,6 +94,9 @@ def q1_last_step(w):
         raise Fail("Changing one sequence of the batch changed the logits of the others: the RNN reads the batch "
                    "dimension as time. The data is (batch, time steps, features): build the RNN with "
                    "batch_first=True (or transpose to time-first before it and back after it).")
+    problem = last_step_problem(w, "q1-last-step", "SequenceClassifier", _build(w, "q1-last-step"), PROBE, (20, 3))
+    if problem:
+        raise Fail(problem)
 
 
 def _rnn_reference(w, sid, info, x):

@@ -82,9 +82,14 @@ def hidden_material(assignment_id, notebooks=None):
             lines.update(l.strip() for l in cell_source(cell).splitlines() if len(l.strip()) >= 25)
     # Check names are public by design (every results.json lists them), so a string that is part of
     # one is not hidden material even when it sits in a module-level table.
-    names = " ".join(c.name for c in assignments.module(assignment_id, "checks").assignment.checks)
+    names = check_names(assignment_id)
     return ({l for l in lines if l not in public}, seeds,
             {v for v in values if v not in public and v not in names})
+
+
+def check_names(assignment_id):
+    """Every check's name, joined: public by design, so what they state is not hidden."""
+    return " ".join(c.name for c in assignments.module(assignment_id, "checks").assignment.checks)
 
 
 def find_leaks(text, material, submitted_text, sent_values=()):
