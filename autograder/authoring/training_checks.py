@@ -178,6 +178,27 @@ def same(a, b, atol=1e-6):
 _RNN_PARAM = re.compile(r"(weight|bias)_(ih|hh)_l(\d+)(_reverse)?")
 
 
+def rnn_parameters(state, info):
+    """{state_dict key: (kind "weight"|"bias", "ih"|"hh", layer, reverse)} of the model's nn.RNN
+    layers (their names from the model's description)."""
+    prefixes = [f"{m[0]}." if m[0] else "" for m in modules_of(info, "RNN") if isinstance(m[0], str)]
+    found = {}
+    for key in state:
+        for prefix in prefixes:
+            match = _RNN_PARAM.fullmatch(key[len(prefix):]) if key.startswith(prefix) else None
+            if match:
+                found[key] = (match.group(1), match.group(2), int(match.group(3)), bool(match.group(4)))
+    return found
+
+
+def session_state(w, sid, class_name):
+    """The session model's state_dict, checked: names to tensors."""
+    state = w.call(SessionModel(sid, class_name), method="state_dict", hidden_input=False)
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        raise UnreadableAnswer("state_dict of the wrong form")
+    return state
+
+
 def last_step_problem(w, sid, class_name, info, x, shape):
     """What is wrong with where the model's output comes from, or None when it reads the state of
     the RNN's last layer after the last step (out[:, -1] or h_n[-1], whatever the layer count,
@@ -190,17 +211,8 @@ def last_step_problem(w, sid, class_name, info, x, shape):
       output must not change with the input at all (h_n[0] of two layers, the first layer, does).
 
     Changes the session model `sid`: give it its own. `x` is (batch, time, features)."""
-    model = SessionModel(sid, class_name)
-    state = w.call(model, method="state_dict", hidden_input=False)
-    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
-        raise UnreadableAnswer("state_dict of the wrong form")
-    prefixes = [f"{m[0]}." if m[0] else "" for m in modules_of(info, "RNN") if isinstance(m[0], str)]
-    layer = {}  # the RNN's parameter names -> their layer
-    for key in state:
-        for prefix in prefixes:
-            found = _RNN_PARAM.fullmatch(key[len(prefix):]) if key.startswith(prefix) else None
-            if found:
-                layer[key] = int(found.group(3))
+    model, state = SessionModel(sid, class_name), session_state(w, sid, class_name)
+    layer = {k: v[2] for k, v in rnn_parameters(state, info).items()}
     if not layer:
         return None  # no nn.RNN to read: the structure checks say so
     recurrent = {k for k in layer if "_hh_" in k and k.split(".")[-1].startswith("weight")}

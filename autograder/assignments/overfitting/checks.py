@@ -9,9 +9,10 @@ from the dropout argument, none in eval mode, and logits that read the last step
 import torch
 
 from ...authoring import Assignment, Fail
-from ...authoring.training_checks import (last_step_problem, reported_size, scores_problem, describe_runs, expect_shape,
-                                          modules_of, note, outputs_by_seed, run_model,
-                                          same, train_on_seeds, verify_structure)
+from ...authoring.training_checks import (describe_runs, expect_shape, last_step_problem, modules_of, note,
+                                          outputs_by_seed, reported_size, rnn_parameters, run_model, same,
+                                          scores_problem, session_state, train_on_seeds, verify_structure)
+from ...judge.probe import SessionModel
 from . import protocol
 
 assignment = Assignment(
@@ -64,6 +65,11 @@ def q1_dropout(w):
         raise Fail("With the RNN's own dropout set aside, the model in train() mode gives the same output whatever "
                    "the random seed: the dropout on the last step's output is not applied. Apply it in forward, "
                    "out = self.dropout(out[:, -1, :]), before the linear layer (defining it in __init__ is not enough).")
+    if _dropout_only_before_the_rnn(w):
+        raise Fail("The dropout besides the RNN's own acts before the RNN (on its input x), not on the way to the "
+                   "output: with the RNN's input-to-hidden and hidden-to-hidden weights zeroed, so that its states "
+                   "ignore the input, training mode gives the same logits whatever the random draw. Apply it to the "
+                   "last step's output, out = self.dropout(out[:, -1, :]), before the linear layer.")
     evals = outputs_by_seed(w, "q1", "SimpleRNN", SAMPLE, OUT, "eval", SEEDS)
     if not all(same(evals[0], o) for o in evals[1:]):
         raise Fail("In eval() mode the output still changes between calls: use nn.Dropout modules (or F.dropout with "
@@ -76,6 +82,29 @@ def q1_dropout(w):
     if not all(same(train[0], o) for o in train[1:]):
         raise Fail("SimpleRNN(10, 32, 2, dropout=0.0) still drops values in train() mode: build every dropout from "
                    "the dropout argument (nn.Dropout(dropout)), not from a fixed number.")
+
+
+def _dropout_only_before_the_rnn(w):
+    """True when the model's own dropout (besides the RNN's) acts only on the input: with the first
+    layer's input weights and every hidden-to-hidden weight zeroed (and its biases set so the state
+    is not 0), the RNN's states no longer depend on the input, so dropout on x cannot change the
+    logits, while dropout on the RNN's output still does. False when it cannot be told (no bias)."""
+    info, state = _build(w, "q1-dropout-place"), session_state(w, "q1-dropout-place", "SimpleRNN")
+    params = rnn_parameters(state, info)
+    first_bias = [k for k, (kind, _, layer, _) in params.items() if kind == "bias" and layer == 0]
+    if not first_bias:
+        return False  # without a bias every state would be 0: nothing to drop
+    placed = {}
+    for k, v in state.items():
+        kind, gate, layer, _ = params.get(k, (None, None, None, None))
+        if kind == "weight" and (gate == "hh" or layer == 0):
+            v = torch.zeros_like(v)
+        elif kind == "bias" and layer == 0:
+            v = torch.full_like(v, 0.5 if gate == "ih" else 0.0)
+        placed[k] = v
+    w.call(SessionModel("q1-dropout-place", "SimpleRNN"), placed, method="load_state_dict", hidden_input=False)
+    outs = outputs_by_seed(w, "q1-dropout-place", "SimpleRNN", SAMPLE, OUT, "train-outside-recurrent", SEEDS)
+    return all(same(outs[0], o) for o in outs[1:])
 
 
 @check("q1", "SimpleRNN: logits (not probabilities) from the last time step, each sequence on its own", 1,

@@ -9,8 +9,9 @@ is checked by behaviour on the model built in a session.
 import torch
 
 from ...authoring import Assignment, Fail
-from ...authoring.training_checks import (PROBABILITIES, last_step_problem, scores_problem, describe_runs, expect_shape, modules_of, note, run_model, same,
-                                          reported_size, train_on_seeds, verify_structure)
+from ...authoring.training_checks import (PROBABILITIES, describe_runs, expect_shape, last_step_problem, modules_of,
+                                          note, reported_size, run_model, same, scores_problem, train_on_seeds,
+                                          verify_structure)
 from ...judge.probe import SessionModel, buildable, shape_shown
 from . import protocol
 
