@@ -4,7 +4,7 @@ import pytest
 from autograder import assignments
 from autograder.assignments import assignment_ids
 from autograder.authoring.mistakes import apply
-from conftest import messages
+from conftest import messages, sampled
 
 IDS = assignment_ids()
 MISTAKES = [(aid, m) for aid in IDS for m in assignments.module(aid, "mistakes").MISTAKES]
@@ -40,7 +40,8 @@ def test_blank_rnn_basics_points_at_the_blanks(published, grade):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment_id,mistake", MISTAKES, ids=[f"{a}:{m.name}" for a, m in MISTAKES])
+@pytest.mark.parametrize("assignment_id,mistake", sampled(  # `make test`: every third of each assignment's
+    [pytest.param(a, m, id=f"{a}:{m.name}") for a, m in MISTAKES], lambda p: p.values[0]))
 def test_common_mistake_loses_its_question_with_its_message(published, grade, assignment_id, mistake):
     _, solution = published(assignment_id)
     results, table = grade(assignment_id, apply(solution, mistake))
@@ -56,7 +57,8 @@ def test_common_mistake_loses_its_question_with_its_message(published, grade, as
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment_id,alternative", ALTERNATIVES, ids=[f"{a}:{m.name}" for a, m in ALTERNATIVES])
+@pytest.mark.parametrize("assignment_id,alternative", sampled(
+    [pytest.param(a, m, id=f"{a}:{m.name}") for a, m in ALTERNATIVES], lambda p: p.values[0]))
 def test_correct_answer_in_another_form_keeps_full_marks(published, grade, assignment_id, alternative):
     """What the questions leave open (a time-first RNN with transposes, F.dropout, the RNN's
     nonlinearity and bias, log-probabilities as scores) is graded by behaviour, not by form."""

@@ -15,8 +15,8 @@ entries whose expected outcome is their own sleeping or computing outlasting the
 limits: load only lowers their score, as they expect.
 
 To stay fast, entries of one `group` are inserted together into one notebook and graded once;
-entries marked `once` (expensive, or independent of the assignment) run on the first published
-assignment only (`training` ones on the first with a training protocol). `make test` grades each
+entries marked `once` (expensive, or independent of the assignment) run on one assignment only,
+the quickest to grade (`training` ones on the quickest with a training protocol). `make test` grades each
 other group on one assignment (the groups take the assignments in turn); `make test-all` on every
 assignment it applies to. Broken files that no
 notebook can express are in tests/test_bad_files.py. `rnnkit hostile` grades every
@@ -27,6 +27,7 @@ import subprocess
 
 import pytest
 
+from autograder import assignments
 from autograder.tools import hostile
 from autograder.tools.hostile.measure import SLACK
 from conftest import scale_limits, time_scale
@@ -41,9 +42,10 @@ pytestmark = [pytest.mark.slow,
 
 
 def home(attack):
-    """The assignment a `once` entry runs on (None: no such assignment is published)."""
+    """The assignment a `once` entry runs on: the one with the smallest budget (the quickest to
+    grade) among those it applies to; None: no such assignment is published."""
     pool = TRAINING if attack.training else IDS
-    return pool[0] if pool else None
+    return min(pool, key=lambda aid: (assignments.load(aid).budget, aid)) if pool else None
 
 
 def sample_home(attack):
@@ -181,3 +183,13 @@ def test_the_detectors_see_what_they_must():
         assert hostile.changed_files(before, hostile.tree_state(ctx), ctx, aid)[0] == [ctx.decoys[0]]
     finally:
         ctx.remove()
+
+
+def test_a_string_the_worker_reported_first_is_not_a_grader_input():
+    """The judge sends a model's own parameter names back in a state_dict: not hidden. A hidden
+    input that the worker echoes after receiving it stays one."""
+    watch = hostile.Watch()
+    watch.sent += [("describe", {}), ("call", {"args": [{"$dict": [["rnn.weight_hh_l0", 1]]}, "secretword"]}),
+                   ("call", {"args": ["secretword"]})]
+    watch.first_reported.update({"rnn.weight_hh_l0": 0, "secretword": 1})  # reported in the replies to 0 and 1
+    assert watch.sent_values() == ["secretword"]

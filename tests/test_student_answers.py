@@ -32,7 +32,7 @@ def params(assignment_ids):
     """One test per entry; `make test` grades a sample of each assignment's correct answers (base,
     course, correct) and of its wrong ones (wrong, limit), `make test-all` every entry."""
     return sampled([pytest.param(a, e, id=e["file"]) for a, e in ENTRIES if a in assignment_ids],
-                   lambda p: (p.values[0], p.values[1]["kind"] in ("wrong", "limit")), every=6)
+                   lambda p: (p.values[0], p.values[1]["kind"] in ("wrong", "limit")), every=15)
 
 
 @pytest.mark.parametrize("assignment,entry", params(HERE_ASSIGNMENTS))

@@ -116,12 +116,15 @@ def _host_pid_namespace():
 class Watch:
     def __init__(self):
         self.roots, self.namespaces, self.sent, self.uids = [], set(), [], []
+        self.first_reported = {}  # a string in a worker's reply -> the request it first came with
 
     def factory(self, seed=0):
         return _WatchedWorker(self, seed=seed)
 
     def sent_values(self):
-        """Plain strings (5+ characters) and large ints the judge sent in calls: hidden inputs, seeds."""
+        """Plain strings (5+ characters) and large ints the judge sent in calls: hidden inputs, seeds;
+        not the strings the worker had reported before (the names of a model's own parameters, sent
+        back in a state_dict)."""
         found = set()
 
         def walk(value):
@@ -136,9 +139,11 @@ class Watch:
                 found.add(str(value))
             elif isinstance(value, str) and len(value) >= 5 and not value.startswith("$"):
                 found.add(value)
-        for op, fields in self.sent:
+        for index, (op, fields) in enumerate(self.sent):
             if op in ("call", "session"):
+                before = set(found)
                 walk([fields.get("args"), fields.get("kwargs")])
+                found -= {v for v in found - before if self.first_reported.get(v, index) < index}
         return sorted(found)
 
     def leftovers(self, marker, wait=3.0):
@@ -199,8 +204,24 @@ class _WatchedWorker(WorkerProcess):
                 self.watch.namespaces.discard(_host_pid_namespace())
 
     def request(self, op, timeout, **fields):
+        index = len(self.watch.sent)
         self.watch.sent.append((op, fields))
-        return super().request(op, timeout, **fields)
+        reply = super().request(op, timeout, **fields)
+        for text in _strings(reply):  # what the worker told the judge first is not a grader input
+            self.watch.first_reported.setdefault(text, index)
+        return reply
+
+
+def _strings(value, depth=0):
+    if isinstance(value, str):
+        yield value
+    elif depth < 50 and isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(k, depth + 1)
+            yield from _strings(v, depth + 1)
+    elif depth < 50 and isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v, depth + 1)
 
 
 def _has_key(description):
