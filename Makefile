@@ -39,7 +39,7 @@ PIP_NET := --timeout 30 --retries 2
 	.venv/bin/pip install --quiet $(PIP_NET) --no-deps -e .  # the rnnkit command, runnable from any folder
 	touch $@
 
-test: setup  ## the kit's own tests, with a fixed sample of the corpora (under 15 minutes)
+test: setup  ## the kit's own tests, with a fixed sample of the corpora (about 25 minutes)
 	$(PY) -m pytest -q -n auto --dist loadfile -m "not full" tests
 
 test-all: setup  ## every test and every corpus entry on every assignment (about an hour)

@@ -22,10 +22,11 @@ def pytest_configure(config):
 
 # -- the corpora's sample ---------------------------------------------------------------------------
 # The corpora (student answers, public/hidden agreement, hostile entries) hold hundreds of gradings
-# (about an hour on two cores); `make test` grades a fixed, stratified sample of them and keeps
-# under 15 minutes, `make test-all` grades everything. The sample is the same on every run (no
-# randomness: a test that passes must pass again) and covers every stratum (assignment, corpus
-# round, kind of answer): the first entry of each and every SAMPLE_EVERY-th after it.
+# (about an hour on two cores); `make test` grades a fixed, stratified sample of them (about 25
+# minutes in all here), `make test-all` grades everything. The sample is the same on every run (no
+# randomness: a test that passes must pass again) and covers every stratum each caller names (an
+# assignment, correct or wrong answers, a kind of attack): the first entry of each and every
+# `every`-th after it.
 SAMPLE_EVERY = 3
 
 

@@ -190,7 +190,7 @@ _worker.handle = _forged
 # pytest worker that had grown to 640 MiB made a 100 MiB read look like 644 MiB.
 HWM = "int(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))"
 
-PEAK = "import resource, sys; from autograder import assignments; from autograder.judge.engine import grade_or_report; " \
+PEAK = "import sys; from autograder import assignments; from autograder.judge.engine import grade_or_report; " \
        "r = grade_or_report(assignments.load('rnn-basics'), sys.argv[1], cell_timeout=10, budget=60); " \
        "import json; print(json.dumps({'rss': " + HWM + ", 'results': r}))"
 
@@ -233,7 +233,7 @@ def test_a_zip_bomb_is_inflated_with_a_cap(tmp_path):
     bomb = tmp_path / "export.zip"
     _zip_bomb(bomb)
     assert bomb.stat().st_size < 4 << 20
-    code = ("import resource, sys\nfrom autograder.judge.submission import read_notebook, SubmissionError\n"
+    code = ("import sys\nfrom autograder.judge.submission import read_notebook, SubmissionError\n"
             "try:\n    read_notebook(sys.argv[1], 'rnn-basics')\n    print('read')\n"
             "except SubmissionError as e:\n    print('refused:', e)\n"
             "print(" + HWM + ")\n")

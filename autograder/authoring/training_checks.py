@@ -199,6 +199,11 @@ def session_state(w, sid, class_name):
     return state
 
 
+def load_session_state(w, sid, class_name, state):
+    """Load `state` (the session model's own state_dict, some tensors changed) into the session model."""
+    w.call(SessionModel(sid, class_name), state, method="load_state_dict", hidden_input=False)
+
+
 def last_step_problem(w, sid, class_name, info, x, shape):
     """What is wrong with where the model's output comes from, or None when it reads the state of
     the RNN's last layer after the last step (out[:, -1] or h_n[-1], whatever the layer count,
@@ -211,7 +216,7 @@ def last_step_problem(w, sid, class_name, info, x, shape):
       output must not change with the input at all (h_n[0] of two layers, the first layer, does).
 
     Changes the session model `sid`: give it its own. `x` is (batch, time, features)."""
-    model, state = SessionModel(sid, class_name), session_state(w, sid, class_name)
+    state = session_state(w, sid, class_name)
     layer = {k: v[2] for k, v in rnn_parameters(state, info).items()}
     if not layer:
         return None  # no nn.RNN to read: the structure checks say so
@@ -219,8 +224,7 @@ def last_step_problem(w, sid, class_name, info, x, shape):
     top = {k for k in layer if layer[k] == max(layer.values())}
 
     def outputs_with_zeros(zeroed, changed):
-        w.call(model, {k: torch.zeros_like(v) if k in zeroed else v for k, v in state.items()},
-               method="load_state_dict", hidden_input=False)
+        load_session_state(w, sid, class_name, {k: torch.zeros_like(v) if k in zeroed else v for k, v in state.items()})
         return run_model(w, sid, class_name, x, shape), run_model(w, sid, class_name, changed, shape)
 
     earlier = x.clone()
@@ -268,12 +272,11 @@ def scores_problem(w, sid, class_name, info, x, shape):
     if not same(one, out[:1], atol=1e-5):
         return BATCH_OF_ONE
     linears = [m[0] for m in modules_of(info, "Linear") if isinstance(m[0], str)]
-    model = SessionModel(sid, class_name)
-    state = w.call(model, method="state_dict", hidden_input=False)
+    state = session_state(w, sid, class_name)
     key = f"{linears[-1]}.weight" if linears else None
-    if not isinstance(state, dict) or not isinstance(state.get(key), torch.Tensor):
+    if key not in state:
         return None  # no linear layer the grader can find: the structure checks say what is missing
-    w.call(model, {k: v * 50 if k == key else v for k, v in state.items()}, method="load_state_dict", hidden_input=False)
+    load_session_state(w, sid, class_name, {k: v * 50 if k == key else v for k, v in state.items()})
     scaled = run_model(w, sid, class_name, x, shape)
     if bool(((scaled >= 0) & (scaled <= 1)).all()):
         return SQUASHED

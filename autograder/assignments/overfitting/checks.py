@@ -9,10 +9,10 @@ from the dropout argument, none in eval mode, and logits that read the last step
 import torch
 
 from ...authoring import Assignment, Fail
-from ...authoring.training_checks import (describe_runs, expect_shape, last_step_problem, modules_of, note,
-                                          outputs_by_seed, reported_size, rnn_parameters, run_model, same,
-                                          scores_problem, session_state, train_on_seeds, verify_structure)
-from ...judge.probe import SessionModel
+from ...authoring.training_checks import (describe_runs, expect_shape, last_step_problem, load_session_state,
+                                          modules_of, note, outputs_by_seed, reported_size, rnn_parameters,
+                                          run_model, same, scores_problem, session_state, train_on_seeds,
+                                          verify_structure)
 from . import protocol
 
 assignment = Assignment(
@@ -91,8 +91,7 @@ def _dropout_only_before_the_rnn(w):
     logits, while dropout on the RNN's output still does. False when it cannot be told (no bias)."""
     info, state = _build(w, "q1-dropout-place"), session_state(w, "q1-dropout-place", "SimpleRNN")
     params = rnn_parameters(state, info)
-    first_bias = [k for k, (kind, _, layer, _) in params.items() if kind == "bias" and layer == 0]
-    if not first_bias:
+    if not any(kind == "bias" and layer == 0 for kind, _, layer, _ in params.values()):
         return False  # without a bias every state would be 0: nothing to drop
     placed = {}
     for k, v in state.items():
@@ -102,7 +101,7 @@ def _dropout_only_before_the_rnn(w):
         elif kind == "bias" and layer == 0:
             v = torch.full_like(v, 0.5 if gate == "ih" else 0.0)
         placed[k] = v
-    w.call(SessionModel("q1-dropout-place", "SimpleRNN"), placed, method="load_state_dict", hidden_input=False)
+    load_session_state(w, "q1-dropout-place", "SimpleRNN", placed)
     outs = outputs_by_seed(w, "q1-dropout-place", "SimpleRNN", SAMPLE, OUT, "train-outside-recurrent", SEEDS)
     return all(same(outs[0], o) for o in outs[1:])
 

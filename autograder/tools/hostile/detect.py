@@ -127,23 +127,23 @@ class Watch:
         back in a state_dict)."""
         found = set()
 
-        def walk(value):
+        def walk(value, into):
             if isinstance(value, dict):
                 if not ({"$tensor", "$nn"} & set(value)):
                     for v in value.values():
-                        walk(v)
+                        walk(v, into)
             elif isinstance(value, (list, tuple)):
                 for v in value:
-                    walk(v)
+                    walk(v, into)
             elif type(value) is int and abs(value) >= 100_000:
-                found.add(str(value))
+                into.add(str(value))
             elif isinstance(value, str) and len(value) >= 5 and not value.startswith("$"):
-                found.add(value)
+                into.add(value)
         for index, (op, fields) in enumerate(self.sent):
             if op in ("call", "session"):
-                before = set(found)
-                walk([fields.get("args"), fields.get("kwargs")])
-                found -= {v for v in found - before if self.first_reported.get(v, index) < index}
+                sent = set()
+                walk([fields.get("args"), fields.get("kwargs")], sent)
+                found |= {v for v in sent if self.first_reported.get(v, index) >= index}
         return sorted(found)
 
     def leftovers(self, marker, wait=3.0):

@@ -97,7 +97,8 @@ def measure(submission, ctx, material=None, workdir=None, leftover_wait=3.0):
         leftover = watch.leftovers(ctx.marker, wait=leftover_wait)
         changed, unrelated = changed_files(before, tree_state(ctx), ctx, submission.assignment)
         # A value a check's name states (rnn-basics q6's 100000) was sent as a public input.
-        sent = [v for v in watch.sent_values() if v not in check_names(submission.assignment)]
+        names = check_names(submission.assignment)
+        sent = [v for v in watch.sent_values() if v not in names]
         leaks = find_leaks(visible_text(results), material, submission.text, sent)
         return Outcome(submission, results, seconds, leaks, changed, leftover, error, unrelated, judge_growth=growth,
                        sent=ctx.received(), state=leftover_state(ctx, watch.uids))
